@@ -1,0 +1,126 @@
+import { experimental, status, type ChannelOptions } from '@grpc/grpc-js';
+import { silentLogger, type DiscoveryLogger } from './DiscoveryLogger.js';
+import type { Endpoint } from './Endpoint.js';
+import type { EndpointSource } from './EndpointSource.js';
+import { sameEndpoints } from './normalizeEndpoints.js';
+
+type GrpcUri = experimental.GrpcUri;
+type ResolverListener = experimental.ResolverListener;
+
+/** Builds a fresh source for a parsed target; may throw (e.g. InvalidTargetError). */
+export type EndpointSourceFactory = (target: GrpcUri) => EndpointSource;
+
+export interface ResolverClassOptions {
+  /** The channel's default `:authority` for a target; may throw to reject the target at channel creation. Default: the path without query. */
+  defaultAuthority?: (target: GrpcUri) => string;
+  /** Called with the endpoint count every time a new list reaches the channel (for a gauge). */
+  onEndpoints?: (count: number, target: string) => void;
+  logger?: DiscoveryLogger;
+}
+
+/** What `grpc.experimental.registerResolver` takes (grpc-js 1.14 API). */
+export interface DiscoveryResolverClass {
+  new (target: GrpcUri, listener: ResolverListener, channelOptions: ChannelOptions): experimental.Resolver;
+  getDefaultAuthority(target: GrpcUri): string;
+}
+
+type Pending = { endpoints: readonly Endpoint[] } | { error: Error };
+
+/**
+ * A grpc-js resolver class whose results come from an `EndpointSource`. The source is
+ * started on the first `updateResolution()` (a channel leaving idle) and stopped on
+ * `destroy()` (channel idle or closed). Results reach the channel on `process.nextTick`,
+ * never synchronously, and only when new: the load balancer calls `updateResolution()`
+ * on every subchannel state change, and answering those synchronously recurses.
+ *
+ * No ready endpoints is reported as an empty list (with a resolution note): round_robin
+ * then drops every subchannel and fails calls at once with UNAVAILABLE "No addresses
+ * resolved. Resolution note: no ready endpoints for <target>". An error status instead
+ * would keep the old subchannels, still sending calls to endpoints that were removed.
+ * For the same reason a source error is passed on only while no list is known; after
+ * that the last list stays in use.
+ */
+export function createResolverClass(createSource: EndpointSourceFactory, options: ResolverClassOptions = {}): DiscoveryResolverClass {
+  const logger = options.logger ?? silentLogger;
+  const defaultAuthority = options.defaultAuthority ?? ((target: GrpcUri) => target.path.split('?')[0] ?? target.path);
+
+  return class DiscoveryResolver {
+    private source: EndpointSource | undefined;
+    private delivered: readonly Endpoint[] | undefined;
+    private pending: Pending | undefined;
+    private scheduled = false;
+    private readonly name: string;
+
+    constructor(
+      private readonly target: GrpcUri,
+      private readonly listener: ResolverListener,
+      _channelOptions: ChannelOptions,
+    ) {
+      this.name = experimental.uriToString(target);
+    }
+
+    static getDefaultAuthority(target: GrpcUri): string {
+      return defaultAuthority(target);
+    }
+
+    updateResolution(): void {
+      if (this.source !== undefined) return; // a running source reports changes by itself
+      let source: EndpointSource;
+      try {
+        source = createSource(this.target);
+      } catch (error) {
+        this.push({ error: error instanceof Error ? error : new Error(String(error)) });
+        return;
+      }
+      this.source = source;
+      source.start(
+        (endpoints) => {
+          if (this.source !== source) return;
+          if (this.delivered !== undefined && sameEndpoints(this.delivered, endpoints)) {
+            this.pending = undefined;
+            return;
+          }
+          this.push({ endpoints: [...endpoints] });
+        },
+        (error) => {
+          if (this.source !== source) return;
+          logger.warn({ target: this.name, err: error }, 'endpoint source failed');
+          if (this.delivered === undefined) this.push({ error });
+        },
+      );
+    }
+
+    destroy(): void {
+      this.source?.stop();
+      this.source = undefined;
+      this.delivered = undefined;
+      this.pending = undefined;
+    }
+
+    private push(result: Pending): void {
+      this.pending = result;
+      if (this.scheduled) return;
+      this.scheduled = true;
+      process.nextTick(() => this.deliver());
+    }
+
+    private deliver(): void {
+      this.scheduled = false;
+      const result = this.pending;
+      this.pending = undefined;
+      if (result === undefined) return;
+      if ('error' in result) {
+        const details = `endpoint discovery failed for ${this.name}: ${result.error.message}`;
+        this.listener(experimental.statusOrFromError({ code: status.UNAVAILABLE, details }), {}, null, '');
+        return;
+      }
+      const { endpoints } = result;
+      this.delivered = endpoints;
+      const list = endpoints.map(({ host, port }) => ({ addresses: [{ host, port }] }));
+      const note = list.length === 0 ? `no ready endpoints for ${this.name}` : '';
+      this.listener(experimental.statusOrFromValue(list), {}, null, note);
+      options.onEndpoints?.(list.length, this.name);
+      logger.info({ target: this.name, endpoints: list.length }, 'endpoint list updated');
+    }
+  };
+}

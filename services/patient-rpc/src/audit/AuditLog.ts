@@ -1,0 +1,67 @@
+import type { AuditRecord } from '@patient-mesh/runtime';
+import type { Queryable } from '../store/Db.js';
+import { verifyChain, type ChainBreak, type ChainedRecord } from './auditChain.js';
+
+interface AuditRow {
+  seq: string;
+  time: Date;
+  actor: string;
+  role: string;
+  action: string;
+  patient_id: string;
+  outcome: ChainedRecord['outcome'];
+  request_id: string;
+  trace_id: string;
+  prev_hash: string;
+  hash: string;
+}
+
+const COLUMNS = 'seq::text AS seq, time, actor, role, action, patient_id, outcome, request_id, trace_id, prev_hash, hash';
+
+/** Reads the audit trail: per patient for auditors, whole for verification. */
+export class AuditLog {
+  constructor(private readonly db: Queryable) {}
+
+  async forPatient(patientId: string, afterSeq: number, limit: number): Promise<AuditRecord[]> {
+    const rows = await this.db.query<AuditRow>(
+      `SELECT ${COLUMNS} FROM audit_log WHERE patient_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      [patientId, afterSeq, limit],
+    );
+    return rows.map((r) => ({ ...toChained(r), seq: r.seq, time: new Date(r.time).toISOString(), prevHash: r.prev_hash }));
+  }
+
+  /** Verifies the whole chain in pages; returns the first break and how many records were read. */
+  async verify(pageSize = 5000): Promise<{ checked: number; firstBreak: ChainBreak | undefined }> {
+    let checked = 0;
+    let last: { seq: bigint; hash: string } | undefined;
+    for (;;) {
+      const rows = await this.db.query<AuditRow>(
+        `SELECT ${COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2`,
+        [(last?.seq ?? 0n).toString(), pageSize],
+      );
+      if (rows.length === 0) return { checked, firstBreak: undefined };
+      const records = rows.map(toChained);
+      const firstBreak = verifyChain(records, last);
+      if (firstBreak) return { checked: checked + records.findIndex((r) => r.seq === firstBreak.seq), firstBreak };
+      checked += records.length;
+      const tail = records.at(-1)!;
+      last = { seq: tail.seq, hash: tail.hash };
+    }
+  }
+}
+
+function toChained(r: AuditRow): ChainedRecord {
+  return {
+    seq: BigInt(r.seq),
+    time: new Date(r.time),
+    actor: r.actor,
+    role: r.role,
+    action: r.action,
+    patientId: r.patient_id,
+    outcome: r.outcome,
+    requestId: r.request_id,
+    traceId: r.trace_id,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}

@@ -1,0 +1,122 @@
+import { Histogram, type Registry } from 'prom-client';
+import type { Db, Queryable } from '../store/Db.js';
+import { chain, GENESIS_HASH, type AuditEntry, type ChainedRecord } from './auditChain.js';
+
+/** Advisory lock key serialising appends across replicas: "patient-mesh audit". */
+const AUDIT_LOCK = 7_215_002;
+const COLUMNS = 11;
+
+export interface AuditWriterOptions {
+  /** Most records written in one transaction. */
+  maxBatch: number;
+}
+
+/**
+ * Appends audit records with group commit: callers wait until their record is committed,
+ * and records arriving while a commit is in flight go together in the next one. Every
+ * replica serialises on one advisory lock and reads the chain's tail inside it, so the
+ * chain stays linear however many replicas write.
+ */
+export class AuditWriter {
+  #queue: Array<{ entry: AuditEntry; done: (error?: unknown) => void }> = [];
+  #flushing: Promise<void> | undefined;
+  readonly #latency: Histogram;
+  readonly #batchSize: Histogram;
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: AuditWriterOptions,
+    registry: Registry,
+  ) {
+    this.#latency = new Histogram({
+      name: 'audit_append_duration_seconds',
+      help: 'Time from an audit append request to its durable commit.',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    });
+    this.#batchSize = new Histogram({
+      name: 'audit_commit_batch_size',
+      help: 'Audit records committed per transaction (group commit).',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers: [registry],
+    });
+  }
+
+  /** Resolves once `entry` is committed; rejects if the commit failed. */
+  append(entry: AuditEntry): Promise<void> {
+    const end = this.#latency.startTimer();
+    return new Promise<void>((resolve, reject) => {
+      this.#queue.push({
+        entry,
+        done: (error) => {
+          end();
+          if (error) reject(error instanceof Error ? error : new Error(String(error)));
+          else resolve();
+        },
+      });
+      this.#flushing ??= this.#drainQueue();
+    });
+  }
+
+  /** Waits until every record appended so far is committed. */
+  async flush(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+  }
+
+  async #drainQueue(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const batch = this.#queue.splice(0, this.options.maxBatch);
+        try {
+          await this.db.transaction((tx) => this.#commit(tx, batch.map((b) => b.entry)));
+          for (const b of batch) b.done();
+        } catch (error) {
+          for (const b of batch) b.done(error);
+        }
+      }
+    } finally {
+      this.#flushing = undefined;
+    }
+  }
+
+  async #commit(tx: Queryable, entries: AuditEntry[]): Promise<void> {
+    this.#batchSize.observe(entries.length);
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
+    const [tail] = await tx.query<{ seq: string; hash: string }>(
+      'SELECT seq::text AS seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
+    );
+    const last = tail ? { seq: BigInt(tail.seq), hash: tail.hash } : { seq: 0n, hash: GENESIS_HASH };
+    const records = chain(entries, last, new Date());
+    await tx.query(insertSql(records.length), records.flatMap(recordParams));
+  }
+}
+
+function recordParams(r: ChainedRecord): unknown[] {
+  return [
+    r.seq.toString(),
+    r.time.toISOString(),
+    r.actor,
+    r.role,
+    r.action,
+    r.patientId,
+    r.outcome,
+    r.requestId,
+    r.traceId,
+    r.prevHash,
+    r.hash,
+  ];
+}
+
+const insertSqlCache = new Map<number, string>();
+function insertSql(rows: number): string {
+  let sql = insertSqlCache.get(rows);
+  if (!sql) {
+    const values = Array.from({ length: rows }, (_, i) => {
+      const p = Array.from({ length: COLUMNS }, (_, c) => `$${i * COLUMNS + c + 1}`);
+      return `(${p[0]}::bigint, ${p[1]}::timestamptz, ${p.slice(2).join(', ')})`;
+    });
+    sql = `INSERT INTO audit_log (seq, time, actor, role, action, patient_id, outcome, request_id, trace_id, prev_hash, hash) VALUES ${values.join(', ')}`;
+    if (insertSqlCache.size < 1024) insertSqlCache.set(rows, sql);
+  }
+  return sql;
+}

@@ -1,0 +1,151 @@
+import { Metadata, status, type handleUnaryCall, type ServerUnaryCall } from '@grpc/grpc-js';
+import {
+  ACTION_ROLE,
+  roleFor,
+  type Action,
+  type GrpcMetrics,
+  type Logger,
+  type PatientServiceHandlers,
+  type Principal,
+} from '@patient-mesh/runtime';
+import type { AuditEntry } from '../audit/auditChain.js';
+import { isRpcError, RpcError } from './RpcError.js';
+import { principalFrom, requestIdFrom, traceIdFrom } from './callContext.js';
+
+/** What a handler knows about its call. */
+export interface CallContext {
+  principal: Principal;
+  requestId: string;
+  /** Aborts when the client cancels or the deadline passes. */
+  signal: AbortSignal;
+  /** Milliseconds left before the client's deadline (Infinity without one). */
+  remainingMs(): number;
+}
+
+export interface AuditedMethod<Req, Res> {
+  /** The operation; decides the role needed and the audit action. */
+  action: Action;
+  /** Patient ids this call touched, one audit record each; [''] when none applies. */
+  patientIds: (request: Req, response: Res | undefined) => string[];
+  handle: (request: Req, ctx: CallContext) => Promise<Res>;
+}
+
+export interface AuditedUnaryDeps {
+  audit: { append(entry: AuditEntry): Promise<void> };
+  logger: Logger;
+  metrics: GrpcMetrics;
+}
+
+type UnaryMethod = 'GetPatient' | 'ListPatients' | 'CreatePatient' | 'SubmitQuestionnaire' | 'ListAuditRecords' | 'GetImport';
+type RequestOf<K extends UnaryMethod> = PatientServiceHandlers[K] extends handleUnaryCall<infer Req, infer _> ? Req : never;
+type ResponseOf<K extends UnaryMethod> = PatientServiceHandlers[K] extends handleUnaryCall<infer _, infer Res> ? Res : never;
+
+const OUTCOME: Partial<Record<status, AuditEntry['outcome']>> = {
+  [status.NOT_FOUND]: 'not_found',
+  [status.INVALID_ARGUMENT]: 'invalid',
+  [status.ALREADY_EXISTS]: 'conflict',
+  [status.PERMISSION_DENIED]: 'denied',
+};
+
+/**
+ * Wraps a handler once so it answers exactly once, on every path: authenticates the caller
+ * from metadata, authorises the action, runs the handler, appends one audit record per
+ * patient touched (denied and failed attempts included) and only then answers. An audit
+ * trail that cannot be written fails the call: no patient data leaves unrecorded.
+ */
+export function auditedUnary<K extends UnaryMethod>(
+  method: K,
+  spec: AuditedMethod<RequestOf<K>, ResponseOf<K>>,
+  deps: AuditedUnaryDeps,
+): handleUnaryCall<RequestOf<K>, ResponseOf<K>> {
+  return (call, callback) => {
+    const end = deps.metrics.duration.startTimer({ grpc_method: method });
+    deps.metrics.inFlight.inc({ grpc_method: method });
+    run(call, spec, deps).then(
+      (response) => {
+        finish(status.OK);
+        callback(null, response);
+      },
+      (error: unknown) => {
+        const rpc = toRpcError(error, method, deps.logger);
+        finish(rpc.code);
+        const trailer = new Metadata();
+        if (rpc.field) trailer.set('x-field-path', rpc.field);
+        callback({ code: rpc.code, details: rpc.message, metadata: trailer });
+      },
+    );
+    function finish(code: status): void {
+      const labels = { grpc_method: method, grpc_code: status[code] };
+      end(labels);
+      deps.metrics.handled.inc(labels);
+      deps.metrics.inFlight.dec({ grpc_method: method });
+    }
+  };
+}
+
+async function run<Req, Res>(
+  call: ServerUnaryCall<Req, Res>,
+  spec: AuditedMethod<Req, Res>,
+  deps: AuditedUnaryDeps,
+): Promise<Res> {
+  const principal = principalFrom(call.metadata);
+  const base = {
+    actor: principal.sub,
+    action: spec.action,
+    requestId: requestIdFrom(call.metadata),
+    traceId: traceIdFrom(call.metadata),
+  };
+  const role = roleFor(principal, spec.action);
+  if (!role) {
+    const roles = principal.roles.join(',') || 'none';
+    await record(deps, spec.patientIds(call.request, undefined), { ...base, role: roles, outcome: 'denied' });
+    throw new RpcError(status.PERMISSION_DENIED, `role ${ACTION_ROLE[spec.action]} required for ${spec.action}`);
+  }
+
+  const controller = new AbortController();
+  const onCancel = () => controller.abort(new RpcError(status.CANCELLED, 'call cancelled'));
+  call.once('cancelled', onCancel);
+  const deadline = call.getDeadline();
+  const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  const ctx: CallContext = {
+    principal,
+    requestId: base.requestId,
+    signal: controller.signal,
+    remainingMs: () => (Number.isFinite(deadlineMs) ? deadlineMs - Date.now() : Infinity),
+  };
+
+  let response: Res | undefined;
+  let failure: unknown;
+  try {
+    response = await spec.handle(call.request, ctx);
+  } catch (error) {
+    failure = error;
+  } finally {
+    call.removeListener('cancelled', onCancel);
+  }
+  const outcome = failure === undefined ? 'ok' : ((isRpcError(failure) && OUTCOME[failure.code]) || 'error');
+  await record(deps, spec.patientIds(call.request, response), { ...base, role, outcome });
+  if (failure !== undefined) throw failure;
+  return response as Res;
+}
+
+async function record(
+  deps: AuditedUnaryDeps,
+  patientIds: string[],
+  entry: Omit<AuditEntry, 'patientId'>,
+): Promise<void> {
+  try {
+    await Promise.all(patientIds.map((patientId) => deps.audit.append({ ...entry, patientId: patientId.slice(0, 64) })));
+  } catch (error) {
+    deps.logger.error({ err: error }, 'audit append failed');
+    throw new RpcError(status.UNAVAILABLE, 'audit trail unavailable; request not served');
+  }
+}
+
+function toRpcError(error: unknown, method: string, logger: Logger): RpcError {
+  if (isRpcError(error)) return error;
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  if (code === '57014') return new RpcError(status.DEADLINE_EXCEEDED, 'database statement timed out');
+  logger.error({ err: error, method }, 'unexpected error in handler');
+  return new RpcError(status.INTERNAL, 'internal error');
+}

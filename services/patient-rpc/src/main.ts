@@ -1,0 +1,140 @@
+import {
+  createAdminServer,
+  createGrpcMetrics,
+  createLifecycle,
+  createLogger,
+  createRegistry,
+  drainGrpcServer,
+  isConfigError,
+  loadConfig,
+  type Logger,
+} from '@patient-mesh/runtime';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { Counter, Gauge } from 'prom-client';
+import { AuditLog } from './audit/AuditLog.js';
+import { AuditWriter } from './audit/AuditWriter.js';
+import { rpcConfigSchema, type RpcConfig } from './config.js';
+import { syntheticPatients } from './domain/syntheticPatients.js';
+import { uuidv7 } from './domain/uuidv7.js';
+import { createPatientHandlers } from './grpc/patientService.js';
+import { unimplementedImports } from './grpc/unimplementedImports.js';
+import { PatientRepository } from './patients/PatientRepository.js';
+import { createRpcServer } from './server.js';
+import { createPgDb } from './store/createPgDb.js';
+import { createPgliteDb } from './store/createPgliteDb.js';
+import type { Db } from './store/Db.js';
+import { migrate } from './store/migrate.js';
+
+const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
+
+/** The composition root: config → logger → metrics → store → servers → lifecycle. */
+async function main(): Promise<void> {
+  let config: RpcConfig;
+  try {
+    config = loadConfig(rpcConfigSchema, { file: argValue('--config'), env: process.env });
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    process.stderr.write(`patient-rpc: ${error.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  const logger = createLogger(config.log, { name: 'patient-rpc' });
+  const registry = createRegistry('patient-rpc');
+  const lifecycle = createLifecycle(
+    { ...config.lifecycle, drain: process.env['PM_TEST_DISABLE_DRAIN'] !== '1' },
+    { logger, registry },
+  );
+  lifecycle.listen();
+
+  const admin = createAdminServer({ lifecycle, registry });
+  lifecycle.addHttpServer('admin', admin);
+  admin.listen(config.admin.port, config.admin.host);
+  await once(admin, 'listening');
+
+  const db = await openDb(config, logger);
+  const applied = await migrate(db, MIGRATIONS);
+  logger.info({ applied, store: db.kind }, 'migrations applied');
+  registerPoolMetrics(db, registry);
+  lifecycle.addReadinessCheck(() => db.ping());
+
+  const patients = new PatientRepository(db);
+  await seed(config, patients, logger);
+
+  const audit = new AuditWriter(db, config.audit, registry);
+  const submissions = new Counter({
+    name: 'epro_submissions_total',
+    help: 'ePRO questionnaire submissions, by instrument and outcome (accepted, replayed, rejected, failed).',
+    labelNames: ['instrument', 'outcome'] as const,
+    registers: [registry],
+  });
+  const handlers = {
+    ...createPatientHandlers({
+      patients,
+      auditLog: new AuditLog(db),
+      audit,
+      submissions,
+      logger,
+      metrics: createGrpcMetrics(registry, 'server'),
+    }),
+    ...unimplementedImports(),
+  };
+  const rpc = createRpcServer(handlers);
+  const port = await rpc.listen(config.grpc.host, config.grpc.port);
+
+  lifecycle.addDrainStep('grpc', (signal) => drainGrpcServer(rpc.server, { setNotServing: () => rpc.setServing(false), signal }));
+  lifecycle.addCloseStep('audit', () => audit.flush());
+  lifecycle.addCloseStep('database', () => db.close());
+
+  rpc.setServing(true);
+  lifecycle.markReady();
+  logger.info({ grpcPort: port, adminPort: config.admin.port }, 'listening');
+}
+
+async function openDb(config: RpcConfig, logger: Logger): Promise<Db> {
+  if (config.database.url) {
+    logger.info('store: postgresql');
+    return createPgDb({
+      url: config.database.url,
+      poolMax: config.database.poolMax,
+      statementTimeoutMs: config.database.statementTimeoutMs,
+    });
+  }
+  logger.info({ dataDir: config.database.pgliteDir }, 'store: embedded pglite');
+  return createPgliteDb({ dataDir: config.database.pgliteDir });
+}
+
+async function seed(config: RpcConfig, patients: PatientRepository, logger: Logger): Promise<void> {
+  if (config.seed.patients === 0) return;
+  if (config.service.environment === 'production') {
+    logger.warn('seed.patients ignored in production');
+    return;
+  }
+  if ((await patients.count()) > 0) return;
+  for (const p of syntheticPatients(config.seed.patients)) await patients.create(uuidv7(), p);
+  logger.info({ count: config.seed.patients }, 'synthetic patients created');
+}
+
+function registerPoolMetrics(db: Db, registry: ReturnType<typeof createRegistry>): void {
+  new Gauge({
+    name: 'db_pool_connections',
+    help: 'Database connections by state (total, idle, waiting clients).',
+    labelNames: ['state'] as const,
+    registers: [registry],
+    collect() {
+      const stats = db.poolStats();
+      this.set({ state: 'total' }, stats.total);
+      this.set({ state: 'idle' }, stats.idle);
+      this.set({ state: 'waiting' }, stats.waiting);
+    },
+  });
+}
+
+function argValue(flag: string): string | undefined {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`patient-rpc: failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,128 @@
+import type { Patient, QuestionnaireResult, InstrumentName, Score } from '@patient-mesh/runtime';
+import type { Db } from '../store/Db.js';
+import type { NewPatient } from '../domain/syntheticPatients.js';
+
+interface PatientRow {
+  id: string;
+  trial_id: string;
+  site_id: string;
+  subject_code: string;
+  given_name: string;
+  family_name: string;
+  birth_date: string;
+  sex: string;
+  created_at: Date;
+}
+
+interface ResponseRow {
+  submission_id: string;
+  patient_id: string;
+  instrument: string;
+  answers: number[];
+  total_score: number;
+  severity: string;
+  flags: string[];
+  completed_at: Date;
+  recorded_at: Date;
+}
+
+const PATIENT_COLUMNS =
+  'id::text, trial_id, site_id, subject_code, given_name, family_name, birth_date::text AS birth_date, sex, created_at';
+const RESPONSE_COLUMNS =
+  'submission_id::text, patient_id::text, instrument, answers, total_score, severity, flags, completed_at, recorded_at';
+
+/** A stored questionnaire response with the answers it was scored from. */
+export interface StoredResponse {
+  result: QuestionnaireResult;
+  answers: number[];
+}
+
+/** SQL for patients and questionnaire responses; the same on PostgreSQL and PGlite. */
+export class PatientRepository {
+  constructor(private readonly db: Db) {}
+
+  async get(id: string): Promise<Patient | undefined> {
+    const [row] = await this.db.query<PatientRow>(`SELECT ${PATIENT_COLUMNS} FROM patients WHERE id = $1`, [id]);
+    return row && toPatient(row);
+  }
+
+  /** Up to `limit` patients with id after `after`, in id order. */
+  async list(after: string | undefined, limit: number): Promise<Patient[]> {
+    const rows = after
+      ? await this.db.query<PatientRow>(
+          `SELECT ${PATIENT_COLUMNS} FROM patients WHERE id > $1 ORDER BY id LIMIT $2`,
+          [after, limit],
+        )
+      : await this.db.query<PatientRow>(`SELECT ${PATIENT_COLUMNS} FROM patients ORDER BY id LIMIT $1`, [limit]);
+    return rows.map(toPatient);
+  }
+
+  async create(id: string, p: NewPatient): Promise<Patient> {
+    const [row] = await this.db.query<PatientRow>(
+      `INSERT INTO patients (id, trial_id, site_id, subject_code, given_name, family_name, birth_date, sex)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${PATIENT_COLUMNS}`,
+      [id, p.trialId, p.siteId, p.subjectCode, p.givenName, p.familyName, p.birthDate, p.sex],
+    );
+    return toPatient(row!);
+  }
+
+  async count(): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM patients');
+    return row!.n;
+  }
+
+  /** Inserts a response unless its submission id exists; returns undefined on a repeat. */
+  async insertResponse(r: {
+    submissionId: string;
+    patientId: string;
+    instrument: InstrumentName;
+    answers: readonly number[];
+    score: Score;
+    completedAt: Date;
+  }): Promise<QuestionnaireResult | undefined> {
+    const [row] = await this.db.query<ResponseRow>(
+      `INSERT INTO questionnaire_responses
+         (submission_id, patient_id, instrument, answers, total_score, severity, flags, completed_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (submission_id) DO NOTHING RETURNING ${RESPONSE_COLUMNS}`,
+      [r.submissionId, r.patientId, r.instrument, r.answers, r.score.total, r.score.severity, r.score.flags, r.completedAt],
+    );
+    return row && toResult(row, false);
+  }
+
+  async getResponse(submissionId: string): Promise<StoredResponse | undefined> {
+    const [row] = await this.db.query<ResponseRow>(
+      `SELECT ${RESPONSE_COLUMNS} FROM questionnaire_responses WHERE submission_id = $1`,
+      [submissionId],
+    );
+    return row && { result: toResult(row, true), answers: row.answers.map(Number) };
+  }
+}
+
+function toPatient(r: PatientRow): Patient {
+  return {
+    id: r.id,
+    trialId: r.trial_id,
+    siteId: r.site_id,
+    subjectCode: r.subject_code,
+    givenName: r.given_name,
+    familyName: r.family_name,
+    birthDate: r.birth_date,
+    sex: r.sex,
+    createdAt: new Date(r.created_at).toISOString(),
+  };
+}
+
+function toResult(r: ResponseRow, replayed: boolean): QuestionnaireResult {
+  return {
+    submissionId: r.submission_id,
+    patientId: r.patient_id,
+    instrument: r.instrument as InstrumentName,
+    totalScore: r.total_score,
+    severity: r.severity,
+    flags: r.flags,
+    completedAt: new Date(r.completed_at).toISOString(),
+    recordedAt: new Date(r.recorded_at).toISOString(),
+    replayed,
+  };
+}

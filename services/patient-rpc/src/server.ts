@@ -1,0 +1,45 @@
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import { loadPatientPackageDefinition, loadPatientProto, type PatientServiceHandlers } from '@patient-mesh/runtime';
+
+export const SERVICE_NAME = 'patient.v1.PatientService';
+
+export interface RpcServer {
+  server: Server;
+  /** Health for '' and patient.v1.PatientService: SERVING once ready, NOT_SERVING when draining. */
+  setServing(serving: boolean): void;
+  /** Binds and starts; resolves to the bound port. */
+  listen(host: string, port: number): Promise<number>;
+}
+
+/** The gRPC server: PatientService, grpc.health.v1.Health and server reflection. */
+export function createRpcServer(handlers: PatientServiceHandlers): RpcServer {
+  const server = new Server({
+    // Pings keep idle api → rpc connections alive through conntrack and detect dead peers.
+    'grpc.keepalive_time_ms': 30_000,
+    'grpc.keepalive_timeout_ms': 10_000,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.max_receive_message_length': 4 * 1024 * 1024,
+  });
+  server.addService(loadPatientProto().patient.v1.PatientService.service, handlers);
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
+  health.addToServer(server);
+  new ReflectionService(loadPatientPackageDefinition()).addToServer(server);
+
+  return {
+    server,
+    setServing(serving) {
+      const value = serving ? 'SERVING' : 'NOT_SERVING';
+      health.setStatus('', value);
+      health.setStatus(SERVICE_NAME, value);
+    },
+    listen: (host, port) =>
+      new Promise((resolve, reject) => {
+        const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+        server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) =>
+          error ? reject(error) : resolve(bound),
+        );
+      }),
+  };
+}

@@ -1,0 +1,53 @@
+import pg from 'pg';
+import type { Db, Queryable } from './Db.js';
+
+export interface PgDbOptions {
+  url: string;
+  poolMax: number;
+  statementTimeoutMs: number;
+}
+
+/** PostgreSQL through a `pg` pool. */
+export function createPgDb({ url, poolMax, statementTimeoutMs }: PgDbOptions): Db {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolMax,
+    statement_timeout: statementTimeoutMs,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client's error (server restart) must not crash the process; the pool drops it.
+  pool.on('error', () => {});
+  const run = async <R>(q: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) =>
+    (await q.query(text, params as unknown[])).rows as R[];
+
+  return {
+    kind: 'postgres',
+    query: (text, params) => run(pool, text, params),
+    async transaction(fn) {
+      const client = await pool.connect();
+      const tx: Queryable = { query: (text, params) => run(client, text, params) };
+      try {
+        await client.query('BEGIN');
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async ping() {
+      try {
+        await pool.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => pool.end(),
+  };
+}

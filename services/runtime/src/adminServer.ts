@@ -1,0 +1,36 @@
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import type { Lifecycle } from './lifecycle/Lifecycle.js';
+
+export interface AdminServerDeps {
+  lifecycle: Lifecycle;
+  registry: Registry;
+}
+
+/**
+ * The admin port: `/livez` (the process answers), `/readyz` (ready for traffic: started,
+ * store reachable, not draining), `/metrics` (Prometheus text format).
+ */
+export function createAdminServer({ lifecycle, registry }: AdminServerDeps): Server {
+  return createServer(async (req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    try {
+      if (path === '/livez') return send(res, 200, 'text/plain', 'ok\n');
+      if (path === '/readyz') {
+        const ready = await lifecycle.isReady();
+        return send(res, ready ? 200 : 503, 'text/plain', ready ? 'ready\n' : `not ready: ${lifecycle.state}\n`);
+      }
+      if (path === '/metrics') {
+        return send(res, 200, registry.contentType, await registry.metrics());
+      }
+      return send(res, 404, 'text/plain', 'not found\n');
+    } catch {
+      return send(res, 500, 'text/plain', 'error\n');
+    }
+  });
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+  res.end(body);
+}

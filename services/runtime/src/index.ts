@@ -1,0 +1,79 @@
+export { loadConfig, type LoadConfigOptions } from './config/loadConfig.js';
+export {
+  adminSchema,
+  lifecycleSchema,
+  logSchema,
+  port,
+  serviceSchema,
+  type AdminConfig,
+  type LifecycleConfig,
+  type LogConfig,
+  type ServiceConfig,
+} from './config/commonSchemas.js';
+export { ConfigError, isConfigError } from './errors/ConfigError.js';
+export { createLogger, REDACT_PATHS, type Logger, type LoggerOptions } from './logger.js';
+export {
+  createGrpcMetrics,
+  createHttpMetrics,
+  createRegistry,
+  LATENCY_BUCKETS,
+  Registry,
+  statusClass,
+  type GrpcMetrics,
+  type HttpMetrics,
+} from './metrics.js';
+export { createAdminServer, type AdminServerDeps } from './adminServer.js';
+export {
+  createLifecycle,
+  Lifecycle,
+  type LifecycleDeps,
+  type LifecycleOptions,
+  type LifecycleState,
+  type ShutdownStep,
+} from './lifecycle/Lifecycle.js';
+export { trackHttpServer, type DrainReport, type HttpDrain } from './lifecycle/trackHttpServer.js';
+export { drainGrpcServer, type GrpcDrainOptions } from './lifecycle/drainGrpcServer.js';
+export {
+  loadPatientPackageDefinition,
+  loadPatientProto,
+  PATIENT_PROTO,
+  PROTO_DIR,
+  PROTO_LOADER_OPTIONS,
+} from './proto.js';
+export {
+  INSTRUMENT_BY_CODE,
+  INSTRUMENTS,
+  scoreAnswers,
+  validateAnswers,
+  type InstrumentDefinition,
+  type InstrumentName,
+  type Score,
+  type ScoreProblem,
+  type Severity,
+} from './instruments.js';
+export {
+  ACTION_ROLE,
+  ACTOR_METADATA,
+  isRole,
+  roleFor,
+  ROLES,
+  type Action,
+  type Principal,
+  type Role,
+} from './authorize.js';
+export type { ProtoGrpcType } from './gen/patient.js';
+export type { Patient__Output as Patient } from './gen/patient/v1/Patient.js';
+export type { PatientServiceClient } from './gen/patient/v1/PatientService.js';
+export type { PatientServiceHandlers } from './gen/patient/v1/PatientService.js';
+export type { QuestionnaireResult__Output as QuestionnaireResult } from './gen/patient/v1/QuestionnaireResult.js';
+export type { AuditRecord__Output as AuditRecord } from './gen/patient/v1/AuditRecord.js';
+export type { ImportJob__Output as ImportJob } from './gen/patient/v1/ImportJob.js';
+export {
+  auditQuerySchema,
+  listQuerySchema,
+  newPatientSchema,
+  patientId,
+  questionnaireSubmissionSchema,
+  type NewPatientInput,
+  type QuestionnaireSubmissionInput,
+} from './schemas.js';

@@ -1,0 +1,68 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export { Registry };
+
+/** Latency buckets in seconds, dense around the 300 ms SLO threshold. */
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5];
+
+/** A registry with Node's default process metrics. One per process; tests make their own. */
+export function createRegistry(service: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** RED metrics of the HTTP server; labels are route templates and status classes only. */
+export function createHttpMetrics(registry: Registry) {
+  return {
+    requests: new Counter({
+      name: 'http_server_requests_total',
+      help: 'HTTP requests handled, by route template, method and status class.',
+      labelNames: ['route', 'method', 'status_class'] as const,
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: 'http_server_request_duration_seconds',
+      help: 'HTTP request duration, by route template, method and status class.',
+      labelNames: ['route', 'method', 'status_class'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    inFlight: new Gauge({
+      name: 'http_server_requests_in_flight',
+      help: 'HTTP requests being handled.',
+      registers: [registry],
+    }),
+  };
+}
+export type HttpMetrics = ReturnType<typeof createHttpMetrics>;
+
+/** RED metrics of gRPC calls, server side or client side. */
+export function createGrpcMetrics(registry: Registry, side: 'server' | 'client') {
+  return {
+    handled: new Counter({
+      name: `grpc_${side}_handled_total`,
+      help: `gRPC calls completed (${side} side), by method and status code.`,
+      labelNames: ['grpc_method', 'grpc_code'] as const,
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: `grpc_${side}_handling_seconds`,
+      help: `gRPC call duration (${side} side), by method and status code.`,
+      labelNames: ['grpc_method', 'grpc_code'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    inFlight: new Gauge({
+      name: `grpc_${side}_in_flight`,
+      help: `gRPC calls in progress (${side} side).`,
+      labelNames: ['grpc_method'] as const,
+      registers: [registry],
+    }),
+  };
+}
+export type GrpcMetrics = ReturnType<typeof createGrpcMetrics>;
+
+/** Maps an HTTP status to its class label ("2xx"...). */
+export const statusClass = (status: number): string => `${Math.floor(status / 100)}xx`;
