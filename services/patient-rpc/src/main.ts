@@ -46,8 +46,8 @@ async function main(): Promise<void> {
   );
   lifecycle.listen();
 
+  // The admin port answers probes and scrapes through the whole drain; it closes last.
   const admin = createAdminServer({ lifecycle, registry });
-  lifecycle.addHttpServer('admin', admin);
   admin.listen(config.admin.port, config.admin.host);
   await once(admin, 'listening');
 
@@ -86,6 +86,10 @@ async function main(): Promise<void> {
   lifecycle.addCloseStep('database', () => db.close());
 
   rpc.setServing(true);
+  lifecycle.addCloseStep('admin', async () => {
+    admin.closeAllConnections();
+    admin.close();
+  });
   lifecycle.markReady();
   logger.info({ grpcPort: port, adminPort: config.admin.port }, 'listening');
 }

@@ -33,12 +33,14 @@ type Pending = { endpoints: readonly Endpoint[] } | { error: Error };
  * never synchronously, and only when new: the load balancer calls `updateResolution()`
  * on every subchannel state change, and answering those synchronously recurses.
  *
- * No ready endpoints is reported as an empty list (with a resolution note): round_robin
- * then drops every subchannel and fails calls at once with UNAVAILABLE "No addresses
- * resolved. Resolution note: no ready endpoints for <target>". An error status instead
- * would keep the old subchannels, still sending calls to endpoints that were removed.
- * For the same reason a source error is passed on only while no list is known; after
- * that the last list stays in use.
+ * No ready endpoints: calls must fail at once with UNAVAILABLE, not queue until their
+ * deadline. grpc-js 1.14.7's round_robin gets there with neither result alone: an empty
+ * list drops the subchannels but leaves the channel IDLE (calls queue), and an error
+ * status while subchannels exist keeps them (calls still go to removed endpoints). So
+ * the empty list is followed by an UNAVAILABLE error status ("no ready endpoints for
+ * <target>"), which, with no subchannels left, puts the channel in TRANSIENT_FAILURE.
+ * A source error is passed on only while no list is known; after that the last list
+ * stays in use (an API server outage must not take the endpoints away).
  */
 export function createResolverClass(createSource: EndpointSourceFactory, options: ResolverClassOptions = {}): DiscoveryResolverClass {
   const logger = options.logger ?? silentLogger;
@@ -117,8 +119,13 @@ export function createResolverClass(createSource: EndpointSourceFactory, options
       const { endpoints } = result;
       this.delivered = endpoints;
       const list = endpoints.map(({ host, port }) => ({ addresses: [{ host, port }] }));
-      const note = list.length === 0 ? `no ready endpoints for ${this.name}` : '';
-      this.listener(experimental.statusOrFromValue(list), {}, null, note);
+      if (list.length === 0) {
+        const details = `no ready endpoints for ${this.name}`;
+        this.listener(experimental.statusOrFromValue(list), {}, null, details);
+        this.listener(experimental.statusOrFromError({ code: status.UNAVAILABLE, details }), {}, null, details);
+      } else {
+        this.listener(experimental.statusOrFromValue(list), {}, null, '');
+      }
       options.onEndpoints?.(list.length, this.name);
       logger.info({ target: this.name, endpoints: list.length }, 'endpoint list updated');
     }

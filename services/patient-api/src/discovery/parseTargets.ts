@@ -70,13 +70,13 @@ export function parseDnsPollTarget(uri: GrpcUri): DnsPollTarget {
 
 /**
  * `kubernetes:///service.namespace:port`, or `kubernetes:///service:port` with
- * `defaultNamespace`. Longer names (`service.namespace.svc.cluster.local`) are accepted
+ * `defaultNamespace()`. Longer names (`service.namespace.svc.cluster.local`) are accepted
  * and only their first two labels used.
  */
-export function parseKubernetesTarget(uri: GrpcUri, defaultNamespace?: string): KubernetesTarget {
+export function parseKubernetesTarget(uri: GrpcUri, defaultNamespace?: () => string | undefined): KubernetesTarget {
   const colon = uri.path.lastIndexOf(':');
   if (colon <= 0) throw new InvalidTargetError(text(uri), 'expected service.namespace:port');
-  const [service = '', namespace = defaultNamespace ?? ''] = uri.path.slice(0, colon).split('.');
+  const [service = '', namespace = defaultNamespace?.() ?? ''] = uri.path.slice(0, colon).split('.');
   const portText = uri.path.slice(colon + 1);
   if (!DNS_LABEL.test(service)) throw new InvalidTargetError(text(uri), 'service is not a DNS label');
   if (!DNS_LABEL.test(namespace)) throw new InvalidTargetError(text(uri), 'namespace missing or not a DNS label');

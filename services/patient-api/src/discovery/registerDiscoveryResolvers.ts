@@ -69,11 +69,11 @@ export function registerDiscoveryResolvers(deps: DiscoveryDeps = {}): void {
   experimental.registerResolver(
     'kubernetes',
     createResolverClass(
-      (uri) => createKubernetesSource({ ...parseKubernetesTarget(uri, defaultNamespace()), ...deps.kubernetes, kubeConfig: getKubeConfig() }),
+      (uri) => createKubernetesSource({ ...parseKubernetesTarget(uri, defaultNamespace), ...deps.kubernetes, kubeConfig: getKubeConfig() }),
       {
         ...common,
         defaultAuthority: (uri) => {
-          const { service, namespace } = parseKubernetesTarget(uri, defaultNamespace());
+          const { service, namespace } = parseKubernetesTarget(uri, defaultNamespace);
           return `${service}.${namespace}.svc`;
         },
       },

@@ -1,0 +1,34 @@
+import type { RequestHandler } from 'express';
+import { AuthError, type Authenticator } from '../auth/createAuthenticator.js';
+import { HttpProblem } from './HttpProblem.js';
+
+const REALM = 'Bearer realm="patient-mesh"';
+
+/** Requires a valid bearer token; the caller goes to `res.locals.principal`. */
+export function authMiddleware(authenticator: Authenticator): RequestHandler {
+  return async (req, res, next) => {
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer ([A-Za-z0-9_.~+/-]+=*)$/i.exec(header);
+    if (!match) {
+      throw new HttpProblem({
+        status: 401,
+        title: 'Authentication required',
+        reason: 'missing_token',
+        headers: { 'WWW-Authenticate': REALM },
+      });
+    }
+    try {
+      res.locals['principal'] = await authenticator.authenticate(match[1]!);
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      throw new HttpProblem({
+        status: 401,
+        title: 'Invalid token',
+        detail: error.reason,
+        reason: 'invalid_token',
+        headers: { 'WWW-Authenticate': `${REALM}, error="invalid_token", error_description="${error.reason}"` },
+      });
+    }
+    next();
+  };
+}

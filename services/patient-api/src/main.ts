@@ -1,0 +1,79 @@
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import {
+  createAdminServer,
+  createGrpcMetrics,
+  createHttpMetrics,
+  createLifecycle,
+  createLogger,
+  createRegistry,
+  isConfigError,
+  loadConfig,
+} from '@patient-mesh/runtime';
+import { createAuthenticator } from './auth/createAuthenticator.js';
+import { apiConfigSchema, type ApiConfig } from './config.js';
+import { createApp } from './createApp.js';
+import { createPatientClient } from './rpc/createPatientClient.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** The composition root: config → logger → metrics → rpc client → app → servers → lifecycle. */
+async function main(): Promise<void> {
+  let config: ApiConfig;
+  try {
+    config = loadConfig(apiConfigSchema, { file: argValue('--config'), env: process.env });
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    process.stderr.write(`patient-api: ${error.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  const logger = createLogger(config.log, { name: 'patient-api' });
+  const registry = createRegistry('patient-api');
+  const lifecycle = createLifecycle(
+    { ...config.lifecycle, drain: process.env['PM_TEST_DISABLE_DRAIN'] !== '1' },
+    { logger, registry },
+  );
+  lifecycle.listen();
+
+  // The admin port answers probes and scrapes through the whole drain; it closes last.
+  const admin = createAdminServer({ lifecycle, registry });
+  admin.listen(config.admin.port, config.admin.host);
+  await once(admin, 'listening');
+
+  const rpc = createPatientClient(config.rpc.target, { metrics: createGrpcMetrics(registry, 'client') });
+  const app = createApp({
+    config: config.http,
+    version,
+    authenticator: createAuthenticator(config.auth),
+    rpc,
+    metrics: createHttpMetrics(registry),
+    logger,
+  });
+  const server = createServer(
+    // headersTimeout must exceed keepAliveTimeout; uploads may be long, so no requestTimeout.
+    { keepAliveTimeout: config.http.keepAliveTimeoutMs, headersTimeout: config.http.keepAliveTimeoutMs + 1000, requestTimeout: 0 },
+    app,
+  );
+  lifecycle.addHttpServer('http', server);
+  lifecycle.addCloseStep('rpc-client', async () => rpc.close());
+  server.listen(config.http.port, config.http.host);
+  await once(server, 'listening');
+
+  lifecycle.addCloseStep('admin', async () => {
+    admin.closeAllConnections();
+    admin.close();
+  });
+  lifecycle.markReady();
+  logger.info({ httpPort: config.http.port, adminPort: config.admin.port, rpcTarget: config.rpc.target }, 'listening');
+}
+
+function argValue(flag: string): string | undefined {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`patient-api: failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});

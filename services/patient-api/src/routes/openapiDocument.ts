@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import {
+  auditPageSchema,
+  auditQuerySchema,
+  idParamsSchema,
+  listQuerySchema,
+  newPatientSchema,
+  patientPageSchema,
+  patientSchema,
+  problemSchema,
+  questionnaireResultSchema,
+  questionnaireSubmissionSchema,
+} from './schemas.js';
+
+const ref = (schema: z.ZodType) => ({ $ref: `#/components/schemas/${String(z.globalRegistry.get(schema)?.id)}` });
+const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema: ref(schema) } } });
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref(problemSchema) } } });
+
+/** Path or query parameters from a zod object schema, as OpenAPI parameter objects. */
+function parameters(schema: z.ZodObject, where: 'path' | 'query') {
+  const jsonSchema = z.toJSONSchema(schema, { io: 'input' }) as { properties: Record<string, object>; required?: string[] };
+  return Object.entries(jsonSchema.properties).map(([name, s]) => ({
+    name,
+    in: where,
+    required: where === 'path' || (jsonSchema.required ?? []).includes(name),
+    schema: s,
+  }));
+}
+
+const common = {
+  '401': problem('Missing, expired or invalid bearer token (with WWW-Authenticate)'),
+  '403': problem('The token lacks the role this operation needs'),
+  '429': problem('Rate limited (Retry-After, RateLimit headers)'),
+  '503': problem('patient-rpc unavailable, breaker open or load shed (Retry-After)'),
+  '504': problem('The request budget ran out upstream'),
+};
+const byId = {
+  '400': problem('Malformed id (not a UUID) or invalid body; `errors[].path` names each field'),
+  '404': problem('No patient with this id'),
+};
+
+/** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
+export function openapiDocument(version: string): object {
+  const components = z.toJSONSchema(z.globalRegistry, { uri: (id) => `#/components/schemas/${id}`, io: 'input' });
+  const getPatient = {
+    summary: 'Read one patient (audited)',
+    security: [{ bearer: [] }],
+    parameters: parameters(idParamsSchema, 'path'),
+    responses: { '200': { description: 'The patient', ...json(patientSchema) }, ...byId, ...common },
+  };
+  return {
+    openapi: '3.1.0',
+    info: { title: 'patient-mesh API', version, description: 'Patient records and ePRO questionnaires for clinical trials. Every access is audited.' },
+    components: {
+      schemas: components.schemas,
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    },
+    paths: {
+      '/api/v1/patients/{id}': { get: getPatient },
+      '/api/v1/patient/{id}': { get: { ...getPatient, summary: 'Read one patient (original path, kept)' } },
+      '/api/v1/patients': {
+        get: {
+          summary: 'List patients (keyset pagination; audited per patient)',
+          security: [{ bearer: [] }],
+          parameters: parameters(listQuerySchema, 'query'),
+          responses: { '200': { description: 'A page', ...json(patientPageSchema) }, '400': problem('Invalid limit or cursor'), ...common },
+        },
+        post: {
+          summary: 'Create a patient (clinician)',
+          security: [{ bearer: [] }],
+          requestBody: { required: true, ...json(newPatientSchema) },
+          responses: {
+            '201': { description: 'Created (Location header)', ...json(patientSchema) },
+            '400': problem('Invalid body; `errors[].path` names each field'),
+            '409': problem('Subject code already enrolled in this trial'),
+            '413': problem('Body over the size limit'),
+            '415': problem('Content-Type is not application/json'),
+            ...common,
+          },
+        },
+      },
+      '/api/v1/patients/{id}/questionnaires': {
+        post: {
+          summary: 'Submit one ePRO response (PHQ-9 or GAD-7), scored server-side; idempotent by submissionId',
+          security: [{ bearer: [] }],
+          parameters: parameters(idParamsSchema, 'path'),
+          requestBody: { required: true, ...json(questionnaireSubmissionSchema) },
+          responses: {
+            '201': { description: 'Scored and stored', ...json(questionnaireResultSchema) },
+            '200': { description: 'This submissionId was already stored: the stored result', ...json(questionnaireResultSchema) },
+            ...byId,
+            '409': problem('submissionId already used with different answers'),
+            '413': problem('Body over the size limit'),
+            '415': problem('Content-Type is not application/json'),
+            ...common,
+          },
+        },
+      },
+      '/api/v1/audit': {
+        get: {
+          summary: "Read a patient's audit trail (auditor)",
+          security: [{ bearer: [] }],
+          parameters: parameters(auditQuerySchema, 'query'),
+          responses: { '200': { description: 'Records, oldest first', ...json(auditPageSchema) }, '400': problem('Invalid query'), ...common },
+        },
+      },
+    },
+  };
+}

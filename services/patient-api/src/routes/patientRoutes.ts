@@ -1,0 +1,69 @@
+import { Router, type Response } from 'express';
+import { INSTRUMENT_BY_CODE, INSTRUMENTS, type InstrumentName, type QuestionnaireResult } from '@patient-mesh/runtime';
+import { callOptions } from '../http/requestContext.js';
+import { validate } from '../http/validate.js';
+import type { PatientClient } from '../rpc/createPatientClient.js';
+import {
+  auditQuerySchema,
+  idParamsSchema,
+  listQuerySchema,
+  newPatientSchema,
+  questionnaireSubmissionSchema,
+} from './schemas.js';
+
+/** The patient data routes; each validates, calls patient-rpc once and translates. */
+export function patientRoutes(rpc: PatientClient): Router {
+  const router = Router();
+
+  const getPatient = async (req: { params: unknown }, res: Response) => {
+    const { id } = validate(idParamsSchema, req.params, 'params');
+    res.json(await rpc.call('GetPatient', { id }, callOptions(res)));
+  };
+  router.get('/patients/:id', getPatient);
+  router.get('/patient/:id', getPatient);
+
+  router.get('/patients', async (req, res) => {
+    const query = validate(listQuerySchema, req.query, 'query');
+    const page = await rpc.call('ListPatients', { pageSize: query.limit, pageToken: query.cursor ?? '' }, callOptions(res));
+    res.json({ items: page.patients, ...(page.nextPageToken && { nextCursor: page.nextPageToken }) });
+  });
+
+  router.post('/patients', async (req, res) => {
+    const body = validate(newPatientSchema, req.body, 'body');
+    const patient = await rpc.call('CreatePatient', body, callOptions(res));
+    res.status(201).location(`/api/v1/patients/${patient.id}`).json(patient);
+  });
+
+  router.post('/patients/:id/questionnaires', async (req, res) => {
+    const { id } = validate(idParamsSchema, req.params, 'params');
+    const body = validate(questionnaireSubmissionSchema, req.body, 'body');
+    const result = await rpc.call(
+      'SubmitQuestionnaire',
+      {
+        patientId: id,
+        submissionId: body.submissionId,
+        instrument: INSTRUMENT_BY_CODE[body.instrument]!,
+        answers: body.answers,
+        completedAt: body.completedAt ?? '',
+      },
+      callOptions(res),
+    );
+    res.status(result.replayed ? 200 : 201).json(toResultJson(result));
+  });
+
+  router.get('/audit', async (req, res) => {
+    const query = validate(auditQuerySchema, req.query, 'query');
+    const page = await rpc.call(
+      'ListAuditRecords',
+      { patientId: query.patientId, pageSize: query.limit, pageToken: query.cursor ?? '' },
+      callOptions(res),
+    );
+    res.json({ items: page.records, ...(page.nextPageToken && { nextCursor: page.nextPageToken }) });
+  });
+
+  return router;
+}
+
+function toResultJson({ replayed: _replayed, instrument, ...rest }: QuestionnaireResult) {
+  return { ...rest, instrument: INSTRUMENTS[instrument as InstrumentName].code };
+}
