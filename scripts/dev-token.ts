@@ -43,7 +43,10 @@ if (values.init) {
 } else {
   const jwk = JSON.parse(readFileSync(privatePath, 'utf8')) as JWK;
   const key = await importJWK(jwk, 'ES256');
-  const roles = values.role.split(',').map((r) => r.trim()).filter(Boolean);
+  const roles = values.role
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean);
   const token = await new SignJWT({ roles })
     .setProtectedHeader({ alg: 'ES256', kid: jwk.kid!, typ: 'JWT' })
     .setSubject(values.sub ?? `dev-${roles[0] ?? 'user'}`)

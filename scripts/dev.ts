@@ -49,7 +49,9 @@ const api = start('patient-api');
 children.push(api);
 await waitReady('patient-api', 'http://127.0.0.1:9090/readyz', api);
 
-const token = execFileSync(node, ['scripts/dev-token.ts', '--role', 'clinician,auditor', '--ttl', '86400'], { cwd: root })
+const token = execFileSync(node, ['scripts/dev-token.ts', '--role', 'clinician,auditor', '--ttl', '86400'], {
+  cwd: root,
+})
   .toString()
   .trim();
 const page = (await (

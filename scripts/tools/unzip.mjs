@@ -3,13 +3,13 @@
 //
 // Usage: node scripts/tools/unzip.mjs ARCHIVE DEST [ENTRY...]
 //   With no ENTRY every file is extracted.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, normalize } from "node:path";
-import { crc32, inflateRawSync } from "node:zlib";
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
+import { crc32, inflateRawSync } from 'node:zlib';
 
 const [archive, dest, ...wanted] = process.argv.slice(2);
 if (!archive || !dest) {
-  process.stderr.write("usage: unzip.mjs ARCHIVE DEST [ENTRY...]\n");
+  process.stderr.write('usage: unzip.mjs ARCHIVE DEST [ENTRY...]\n');
   process.exit(2);
 }
 
@@ -31,7 +31,7 @@ const count = buf.readUInt16LE(eocd + 10);
 let pos = buf.readUInt32LE(eocd + 16);
 const found = new Set();
 for (let n = 0; n < count; n++) {
-  if (buf.readUInt32LE(pos) !== CENTRAL) throw new Error("corrupt central directory");
+  if (buf.readUInt32LE(pos) !== CENTRAL) throw new Error('corrupt central directory');
   const method = buf.readUInt16LE(pos + 10);
   const crc = buf.readUInt32LE(pos + 16);
   const compressed = buf.readUInt32LE(pos + 20);
@@ -39,10 +39,10 @@ for (let n = 0; n < count; n++) {
   const extraLen = buf.readUInt16LE(pos + 30);
   const commentLen = buf.readUInt16LE(pos + 32);
   const local = buf.readUInt32LE(pos + 42);
-  const name = buf.toString("utf8", pos + 46, pos + 46 + nameLen);
+  const name = buf.toString('utf8', pos + 46, pos + 46 + nameLen);
   pos += 46 + nameLen + extraLen + commentLen;
 
-  if (name.endsWith("/")) continue;
+  if (name.endsWith('/')) continue;
   if (wanted.length > 0 && !wanted.includes(name)) continue;
   const target = normalize(join(dest, name));
   if (!target.startsWith(normalize(dest))) throw new Error(`unsafe entry name: ${name}`);
@@ -54,11 +54,11 @@ for (let n = 0; n < count; n++) {
   if (method === 0) data = raw;
   else if (method === 8) data = inflateRawSync(raw);
   else throw new Error(`${name}: unsupported compression method ${method}`);
-  if (typeof crc32 === "function" && crc32(data) !== crc) throw new Error(`${name}: CRC mismatch`);
+  if (typeof crc32 === 'function' && crc32(data) !== crc) throw new Error(`${name}: CRC mismatch`);
 
   mkdirSync(dirname(target), { recursive: true });
   writeFileSync(target, data, { mode: 0o755 });
   found.add(name);
 }
 const missing = wanted.filter((w) => !found.has(w));
-if (missing.length > 0) throw new Error(`${archive}: missing entries ${missing.join(", ")}`);
+if (missing.length > 0) throw new Error(`${archive}: missing entries ${missing.join(', ')}`);

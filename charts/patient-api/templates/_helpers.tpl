@@ -123,16 +123,6 @@ Usage: include "patient-api.monitoringEnabled" (dict "enabled" .Values.serviceMo
 {{- end }}
 
 {{/*
-Render a list of NetworkPolicyPeers (strings templated); nothing for an empty list.
-*/}}
-{{- define "patient-api.peers" -}}
-{{- if .peers }}
-{{ .key }}:
-{{- tpl (toYaml .peers) .ctx | nindent 2 }}
-{{- end }}
-{{- end }}
-
-{{/*
 Checks that cannot be written in values.schema.json. Included by the Deployment.
 */}}
 {{- define "patient-api.validate" -}}

@@ -12,7 +12,12 @@ export const apiConfigSchema = z.strictObject({
       host: z.string().default('0.0.0.0'),
       port: port.default(8080),
       /** Largest JSON body accepted; larger gets 413. */
-      bodyLimitBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+      bodyLimitBytes: z
+        .number()
+        .int()
+        .min(1024)
+        .max(16 * 1024 * 1024)
+        .default(1024 * 1024),
       /** Each request's overall budget; it becomes the gRPC deadline. */
       requestTimeoutMs: z.number().int().min(50).max(60_000).default(2000),
       /** Must exceed the load balancer's idle timeout (AWS ALB: 60 s). */

@@ -40,7 +40,12 @@ export function createApp(deps: AppDeps): Express {
   api.use(authMiddleware(deps.authenticator));
   api.use((req, _res, next) => {
     if (req.method === 'POST' && !req.is('application/json'))
-      throw new HttpProblem({ status: 415, title: 'Unsupported media type', detail: 'send application/json', reason: 'unsupported_media_type' });
+      throw new HttpProblem({
+        status: 415,
+        title: 'Unsupported media type',
+        detail: 'send application/json',
+        reason: 'unsupported_media_type',
+      });
     next();
   });
   api.use(express.json({ limit: deps.config.bodyLimitBytes, strict: true }));
@@ -48,7 +53,12 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/v1', api);
 
   app.use((req) => {
-    throw new HttpProblem({ status: 404, title: 'Not found', detail: `no route for ${req.method} ${req.path}`, reason: 'no_route' });
+    throw new HttpProblem({
+      status: 404,
+      title: 'Not found',
+      detail: `no route for ${req.method} ${req.path}`,
+      reason: 'no_route',
+    });
   });
   app.use((error: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => {
     next(isServiceError(error) ? new HttpProblem(grpcToProblem(error)) : error);

@@ -1,4 +1,5 @@
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import {
@@ -11,12 +12,16 @@ import {
   isConfigError,
   loadConfig,
 } from '@patient-mesh/runtime';
+import { Gauge } from 'prom-client';
+import { registerDiscoveryResolvers } from './discovery/index.js';
 import { createAuthenticator } from './auth/createAuthenticator.js';
 import { apiConfigSchema, type ApiConfig } from './config.js';
 import { createApp } from './createApp.js';
 import { createPatientClient } from './rpc/createPatientClient.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 /** The composition root: config → logger → metrics → rpc client → app → servers → lifecycle. */
 async function main(): Promise<void> {
@@ -41,6 +46,16 @@ async function main(): Promise<void> {
   admin.listen(config.admin.port, config.admin.host);
   await once(admin, 'listening');
 
+  const endpoints = new Gauge({
+    name: 'rpc_endpoints',
+    help: 'patient-rpc endpoints the client balances over, by target.',
+    labelNames: ['target'] as const,
+    registers: [registry],
+  });
+  registerDiscoveryResolvers({
+    logger: logger.child({ component: 'discovery' }),
+    onEndpoints: (count, target) => endpoints.set({ target }, count),
+  });
   const rpc = createPatientClient(config.rpc.target, { metrics: createGrpcMetrics(registry, 'client') });
   const app = createApp({
     config: config.http,
@@ -52,7 +67,11 @@ async function main(): Promise<void> {
   });
   const server = createServer(
     // headersTimeout must exceed keepAliveTimeout; uploads may be long, so no requestTimeout.
-    { keepAliveTimeout: config.http.keepAliveTimeoutMs, headersTimeout: config.http.keepAliveTimeoutMs + 1000, requestTimeout: 0 },
+    {
+      keepAliveTimeout: config.http.keepAliveTimeoutMs,
+      headersTimeout: config.http.keepAliveTimeoutMs + 1000,
+      requestTimeout: 0,
+    },
     app,
   );
   lifecycle.addHttpServer('http', server);
@@ -65,7 +84,11 @@ async function main(): Promise<void> {
     admin.close();
   });
   lifecycle.markReady();
-  logger.info({ httpPort: config.http.port, adminPort: config.admin.port, rpcTarget: config.rpc.target }, 'listening');
+  logger.info({ httpPort: boundPort(server), adminPort: boundPort(admin), rpcTarget: config.rpc.target }, 'listening');
+}
+
+function boundPort(server: Server): number {
+  return (server.address() as AddressInfo).port;
 }
 
 function argValue(flag: string): string | undefined {

@@ -10,6 +10,7 @@ import {
   type Logger,
 } from '@patient-mesh/runtime';
 import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Counter, Gauge } from 'prom-client';
 import { AuditLog } from './audit/AuditLog.js';
@@ -81,7 +82,9 @@ async function main(): Promise<void> {
   const rpc = createRpcServer(handlers);
   const port = await rpc.listen(config.grpc.host, config.grpc.port);
 
-  lifecycle.addDrainStep('grpc', (signal) => drainGrpcServer(rpc.server, { setNotServing: () => rpc.setServing(false), signal }));
+  lifecycle.addDrainStep('grpc', (signal) =>
+    drainGrpcServer(rpc.server, { setNotServing: () => rpc.setServing(false), signal }),
+  );
   lifecycle.addCloseStep('audit', () => audit.flush());
   lifecycle.addCloseStep('database', () => db.close());
 
@@ -91,7 +94,7 @@ async function main(): Promise<void> {
     admin.close();
   });
   lifecycle.markReady();
-  logger.info({ grpcPort: port, adminPort: config.admin.port }, 'listening');
+  logger.info({ grpcPort: port, adminPort: (admin.address() as AddressInfo).port }, 'listening');
 }
 
 async function openDb(config: RpcConfig, logger: Logger): Promise<Db> {

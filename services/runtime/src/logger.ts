@@ -42,8 +42,7 @@ export interface LoggerOptions {
 
 /** The one root logger of a process; components narrow it with `child()`. */
 export function createLogger(config: LogConfig, options: LoggerOptions): Logger {
-  const destination =
-    options.destination ?? pino.destination({ dest: 1, sync: options.async === false, minLength: 0 });
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: options.async === false, minLength: 0 });
   return pino(
     {
       level: config.level,

@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  errors,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { isRole, type Principal } from '@patient-mesh/runtime';
 import type { ApiConfig } from '../config.js';
 
@@ -57,7 +64,9 @@ export function createAuthenticator(config: ApiConfig['auth'], options: Authenti
       } catch (error) {
         throw new AuthError(reasonOf(error));
       }
-      const roles = Array.isArray(payload['roles']) ? payload['roles'].filter((r): r is string => typeof r === 'string') : [];
+      const roles = Array.isArray(payload['roles'])
+        ? payload['roles'].filter((r): r is string => typeof r === 'string')
+        : [];
       const principal: Principal = { sub: payload.sub!, roles: roles.filter(isRole) };
       if (cache.size >= cacheSize) cache.delete(cache.keys().next().value!);
       cache.set(token, { principal, until: Math.min(payload.exp! * 1000, now() + cacheTtlMs) });

@@ -46,7 +46,8 @@ function isNoSuchName(error: unknown): boolean {
 export function createDnsSource(options: DnsSourceOptions): EndpointSource {
   const intervalMs = options.intervalMs ?? 5000;
   const resolveAddresses =
-    options.resolveAddresses ?? (isIP(options.host) !== 0 ? async (host: string) => [host] : options.mode === 'resolve' ? resolveAll : lookupAll);
+    options.resolveAddresses ??
+    (isIP(options.host) !== 0 ? async (host: string) => [host] : options.mode === 'resolve' ? resolveAll : lookupAll);
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let last: Endpoint[] | undefined;
@@ -60,11 +61,11 @@ export function createDnsSource(options: DnsSourceOptions): EndpointSource {
       if (isNoSuchName(error)) endpoints = [];
       else if (!stopped) onError(error instanceof Error ? error : new Error(String(error)));
     }
-    if (stopped) return;
-    if (endpoints !== undefined && (last === undefined || !sameEndpoints(last, endpoints))) {
+    if (!stopped && endpoints !== undefined && (last === undefined || !sameEndpoints(last, endpoints))) {
       last = endpoints;
       onChange(endpoints);
     }
+    if (stopped) return;
     timer = setTimeout(() => void poll(onChange, onError), intervalMs);
     timer.unref();
   };

@@ -93,7 +93,10 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Endpoi
       failed = true;
       void informer.stop();
       callbacks.onError(toError(error));
-      restartTimer = setTimeout(() => run(callbacks), backoffDelay(failures++, options.restartInitialMs ?? 500, options.restartMaxMs ?? 30_000));
+      restartTimer = setTimeout(
+        () => run(callbacks),
+        backoffDelay(failures++, options.restartInitialMs ?? 500, options.restartMaxMs ?? 30_000),
+      );
       restartTimer.unref();
     };
     informer.on('add', schedule);

@@ -17,7 +17,10 @@ export interface ManualSource {
 /** `initial` undefined means "nothing known yet": sources start silent until `set` is called. */
 export function createManualSource(initial?: readonly Endpoint[]): ManualSource {
   let current = initial === undefined ? undefined : normalizeEndpoints(initial);
-  const listeners = new Set<{ onChange: (e: readonly Endpoint[]) => void; onError: (e: Error) => void }>();
+  const listeners = new Set<{
+    onChange: (e: readonly Endpoint[]) => void;
+    onError: (e: Error) => void;
+  }>();
   return {
     factory: () => {
       let listener: { onChange: (e: readonly Endpoint[]) => void; onError: (e: Error) => void } | undefined;

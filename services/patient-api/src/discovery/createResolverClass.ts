@@ -42,7 +42,10 @@ type Pending = { endpoints: readonly Endpoint[] } | { error: Error };
  * A source error is passed on only while no list is known; after that the last list
  * stays in use (an API server outage must not take the endpoints away).
  */
-export function createResolverClass(createSource: EndpointSourceFactory, options: ResolverClassOptions = {}): DiscoveryResolverClass {
+export function createResolverClass(
+  createSource: EndpointSourceFactory,
+  options: ResolverClassOptions = {},
+): DiscoveryResolverClass {
   const logger = options.logger ?? silentLogger;
   const defaultAuthority = options.defaultAuthority ?? ((target: GrpcUri) => target.path.split('?')[0] ?? target.path);
 

@@ -8,7 +8,13 @@ export { createKubernetesSource, inClusterKubeConfig, type KubernetesSourceOptio
 export { createManualSource, type ManualSource } from './createManualSource.js';
 export { endpointsFromSlices } from './endpointsFromSlices.js';
 export { endpointKey, normalizeEndpoints, sameEndpoints } from './normalizeEndpoints.js';
-export { parseDnsPollTarget, parseKubernetesTarget, parseStaticTarget, type DnsPollTarget, type KubernetesTarget } from './parseTargets.js';
+export {
+  parseDnsPollTarget,
+  parseKubernetesTarget,
+  parseStaticTarget,
+  type DnsPollTarget,
+  type KubernetesTarget,
+} from './parseTargets.js';
 export {
   createResolverClass,
   type DiscoveryResolverClass,

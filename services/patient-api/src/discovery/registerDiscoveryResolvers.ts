@@ -69,7 +69,12 @@ export function registerDiscoveryResolvers(deps: DiscoveryDeps = {}): void {
   experimental.registerResolver(
     'kubernetes',
     createResolverClass(
-      (uri) => createKubernetesSource({ ...parseKubernetesTarget(uri, defaultNamespace), ...deps.kubernetes, kubeConfig: getKubeConfig() }),
+      (uri) =>
+        createKubernetesSource({
+          ...parseKubernetesTarget(uri, defaultNamespace),
+          ...deps.kubernetes,
+          kubeConfig: getKubeConfig(),
+        }),
       {
         ...common,
         defaultAuthority: (uri) => {

@@ -14,11 +14,17 @@ import {
 
 const ref = (schema: z.ZodType) => ({ $ref: `#/components/schemas/${String(z.globalRegistry.get(schema)?.id)}` });
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema: ref(schema) } } });
-const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref(problemSchema) } } });
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: ref(problemSchema) } },
+});
 
 /** Path or query parameters from a zod object schema, as OpenAPI parameter objects. */
 function parameters(schema: z.ZodObject, where: 'path' | 'query') {
-  const jsonSchema = z.toJSONSchema(schema, { io: 'input' }) as { properties: Record<string, object>; required?: string[] };
+  const jsonSchema = z.toJSONSchema(schema, { io: 'input' }) as {
+    properties: Record<string, object>;
+    required?: string[];
+  };
   return Object.entries(jsonSchema.properties).map(([name, s]) => ({
     name,
     in: where,
@@ -50,7 +56,11 @@ export function openapiDocument(version: string): object {
   };
   return {
     openapi: '3.1.0',
-    info: { title: 'patient-mesh API', version, description: 'Patient records and ePRO questionnaires for clinical trials. Every access is audited.' },
+    info: {
+      title: 'patient-mesh API',
+      version,
+      description: 'Patient records and ePRO questionnaires for clinical trials. Every access is audited.',
+    },
     components: {
       schemas: components.schemas,
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -63,7 +73,11 @@ export function openapiDocument(version: string): object {
           summary: 'List patients (keyset pagination; audited per patient)',
           security: [{ bearer: [] }],
           parameters: parameters(listQuerySchema, 'query'),
-          responses: { '200': { description: 'A page', ...json(patientPageSchema) }, '400': problem('Invalid limit or cursor'), ...common },
+          responses: {
+            '200': { description: 'A page', ...json(patientPageSchema) },
+            '400': problem('Invalid limit or cursor'),
+            ...common,
+          },
         },
         post: {
           summary: 'Create a patient (clinician)',
@@ -87,7 +101,10 @@ export function openapiDocument(version: string): object {
           requestBody: { required: true, ...json(questionnaireSubmissionSchema) },
           responses: {
             '201': { description: 'Scored and stored', ...json(questionnaireResultSchema) },
-            '200': { description: 'This submissionId was already stored: the stored result', ...json(questionnaireResultSchema) },
+            '200': {
+              description: 'This submissionId was already stored: the stored result',
+              ...json(questionnaireResultSchema),
+            },
             ...byId,
             '409': problem('submissionId already used with different answers'),
             '413': problem('Body over the size limit'),
@@ -101,7 +118,11 @@ export function openapiDocument(version: string): object {
           summary: "Read a patient's audit trail (auditor)",
           security: [{ bearer: [] }],
           parameters: parameters(auditQuerySchema, 'query'),
-          responses: { '200': { description: 'Records, oldest first', ...json(auditPageSchema) }, '400': problem('Invalid query'), ...common },
+          responses: {
+            '200': { description: 'Records, oldest first', ...json(auditPageSchema) },
+            '400': problem('Invalid query'),
+            ...common,
+          },
         },
       },
     },

@@ -24,7 +24,11 @@ export function patientRoutes(rpc: PatientClient): Router {
 
   router.get('/patients', async (req, res) => {
     const query = validate(listQuerySchema, req.query, 'query');
-    const page = await rpc.call('ListPatients', { pageSize: query.limit, pageToken: query.cursor ?? '' }, callOptions(res));
+    const page = await rpc.call(
+      'ListPatients',
+      { pageSize: query.limit, pageToken: query.cursor ?? '' },
+      callOptions(res),
+    );
     res.json({ items: page.patients, ...(page.nextPageToken && { nextCursor: page.nextPageToken }) });
   });
 

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { auditQuerySchema, listQuerySchema, newPatientSchema, patientId, questionnaireSubmissionSchema } from '@patient-mesh/runtime';
+import {
+  auditQuerySchema,
+  listQuerySchema,
+  newPatientSchema,
+  patientId,
+  questionnaireSubmissionSchema,
+} from '@patient-mesh/runtime';
 
 /** Request schemas (validation + OpenAPI) and response schemas (OpenAPI only). */
 export { auditQuerySchema, listQuerySchema, newPatientSchema, questionnaireSubmissionSchema };

@@ -6,6 +6,7 @@ import {
   type PatientServiceClient,
   type Principal,
 } from '@patient-mesh/runtime';
+import { ROUND_ROBIN_CHANNEL_OPTIONS } from '../discovery/index.js';
 
 /** Per-call context: who asks, for which request, until when. */
 export interface CallOptions {
@@ -17,10 +18,15 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-type UnaryMethod = 'GetPatient' | 'ListPatients' | 'CreatePatient' | 'SubmitQuestionnaire' | 'ListAuditRecords' | 'GetImport';
+type UnaryMethod =
+  'GetPatient' | 'ListPatients' | 'CreatePatient' | 'SubmitQuestionnaire' | 'ListAuditRecords' | 'GetImport';
 type RequestOf<M extends UnaryMethod> = Parameters<PatientServiceClient[M]>[0];
 type ResponseOf<M extends UnaryMethod> =
-  Parameters<PatientServiceClient[M]> extends [unknown, infer Callback] ? Callback extends (e: null, r?: infer R) => void ? NonNullable<R> : never : never;
+  Parameters<PatientServiceClient[M]> extends [unknown, infer Callback]
+    ? Callback extends (e: null, r?: infer R) => void
+      ? NonNullable<R>
+      : never
+    : never;
 
 export interface PatientClient {
   call<M extends UnaryMethod>(method: M, request: RequestOf<M>, options: CallOptions): Promise<ResponseOf<M>>;
@@ -40,7 +46,7 @@ export interface PatientClientDeps {
 export function createPatientClient(target: string, deps: PatientClientDeps): PatientClient {
   const { PatientService } = loadPatientProto().patient.v1;
   const raw = new PatientService(target, credentials.createInsecure(), {
-    'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+    ...ROUND_ROBIN_CHANNEL_OPTIONS,
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.keepalive_permit_without_calls': 1,

@@ -8,7 +8,12 @@ const TABLE: Partial<Record<status, Omit<HttpProblemInit, 'detail'>>> = {
   [status.ALREADY_EXISTS]: { status: 409, title: 'Conflict', reason: 'already_exists' },
   [status.PERMISSION_DENIED]: { status: 403, title: 'Forbidden', reason: 'forbidden' },
   [status.UNAUTHENTICATED]: { status: 401, title: 'Unauthenticated', reason: 'unauthenticated' },
-  [status.RESOURCE_EXHAUSTED]: { status: 429, title: 'Too many requests', reason: 'rpc_resource_exhausted', retryAfter: 1 },
+  [status.RESOURCE_EXHAUSTED]: {
+    status: 429,
+    title: 'Too many requests',
+    reason: 'rpc_resource_exhausted',
+    retryAfter: 1,
+  },
   [status.DEADLINE_EXCEEDED]: { status: 504, title: 'Upstream timed out', reason: 'timeout' },
   [status.UNAVAILABLE]: { status: 503, title: 'Service unavailable', reason: 'rpc_unavailable', retryAfter: 1 },
   [status.CANCELLED]: { status: 503, title: 'Request cancelled', reason: 'cancelled', retryAfter: 1 },
@@ -24,7 +29,8 @@ export function grpcToProblem(error: ServiceError): HttpProblemInit {
   return {
     ...row,
     ...(clientCaused && { detail: error.details }),
-    ...(row.status === 400 && typeof field === 'string' && { errors: [{ path: `body.${field}`, message: error.details }] }),
+    ...(row.status === 400 &&
+      typeof field === 'string' && { errors: [{ path: `body.${field}`, message: error.details }] }),
   };
 }
 

@@ -16,7 +16,8 @@ interface AuditRow {
   hash: string;
 }
 
-const COLUMNS = 'seq::text AS seq, time, actor, role, action, patient_id, outcome, request_id, trace_id, prev_hash, hash';
+const COLUMNS =
+  'seq::text AS seq, time, actor, role, action, patient_id, outcome, request_id, trace_id, prev_hash, hash';
 
 /** Reads the audit trail: per patient for auditors, whole for verification. */
 export class AuditLog {
@@ -24,10 +25,15 @@ export class AuditLog {
 
   async forPatient(patientId: string, afterSeq: number, limit: number): Promise<AuditRecord[]> {
     const rows = await this.db.query<AuditRow>(
-      `SELECT ${COLUMNS} FROM audit_log WHERE patient_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      `SELECT ${COLUMNS} FROM audit_log WHERE patient_id = $1 AND seq > $2 ORDER BY audit_log.seq LIMIT $3`,
       [patientId, afterSeq, limit],
     );
-    return rows.map((r) => ({ ...toChained(r), seq: r.seq, time: new Date(r.time).toISOString(), prevHash: r.prev_hash }));
+    return rows.map((r) => ({
+      ...toChained(r),
+      seq: r.seq,
+      time: new Date(r.time).toISOString(),
+      prevHash: r.prev_hash,
+    }));
   }
 
   /** Verifies the whole chain in pages; returns the first break and how many records were read. */
@@ -36,7 +42,7 @@ export class AuditLog {
     let last: { seq: bigint; hash: string } | undefined;
     for (;;) {
       const rows = await this.db.query<AuditRow>(
-        `SELECT ${COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2`,
+        `SELECT ${COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY audit_log.seq LIMIT $2`,
         [(last?.seq ?? 0n).toString(), pageSize],
       );
       if (rows.length === 0) return { checked, firstBreak: undefined };

@@ -68,7 +68,12 @@ export class AuditWriter {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.options.maxBatch);
         try {
-          await this.db.transaction((tx) => this.#commit(tx, batch.map((b) => b.entry)));
+          await this.db.transaction((tx) =>
+            this.#commit(
+              tx,
+              batch.map((b) => b.entry),
+            ),
+          );
           for (const b of batch) b.done();
         } catch (error) {
           for (const b of batch) b.done(error);
@@ -83,7 +88,7 @@ export class AuditWriter {
     this.#batchSize.observe(entries.length);
     await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
     const [tail] = await tx.query<{ seq: string; hash: string }>(
-      'SELECT seq::text AS seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1',
+      'SELECT seq::text AS seq, hash FROM audit_log ORDER BY audit_log.seq DESC LIMIT 1',
     );
     const last = tail ? { seq: BigInt(tail.seq), hash: tail.hash } : { seq: 0n, hash: GENESIS_HASH };
     const records = chain(entries, last, new Date());

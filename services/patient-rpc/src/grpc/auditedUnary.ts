@@ -36,9 +36,12 @@ export interface AuditedUnaryDeps {
   metrics: GrpcMetrics;
 }
 
-type UnaryMethod = 'GetPatient' | 'ListPatients' | 'CreatePatient' | 'SubmitQuestionnaire' | 'ListAuditRecords' | 'GetImport';
-type RequestOf<K extends UnaryMethod> = PatientServiceHandlers[K] extends handleUnaryCall<infer Req, infer _> ? Req : never;
-type ResponseOf<K extends UnaryMethod> = PatientServiceHandlers[K] extends handleUnaryCall<infer _, infer Res> ? Res : never;
+type UnaryMethod =
+  'GetPatient' | 'ListPatients' | 'CreatePatient' | 'SubmitQuestionnaire' | 'ListAuditRecords' | 'GetImport';
+type RequestOf<K extends UnaryMethod> =
+  PatientServiceHandlers[K] extends handleUnaryCall<infer Req, infer _> ? Req : never;
+type ResponseOf<K extends UnaryMethod> =
+  PatientServiceHandlers[K] extends handleUnaryCall<infer _, infer Res> ? Res : never;
 
 const OUTCOME: Partial<Record<status, AuditEntry['outcome']>> = {
   [status.NOT_FOUND]: 'not_found',
@@ -123,7 +126,7 @@ async function run<Req, Res>(
   } finally {
     call.removeListener('cancelled', onCancel);
   }
-  const outcome = failure === undefined ? 'ok' : ((isRpcError(failure) && OUTCOME[failure.code]) || 'error');
+  const outcome = failure === undefined ? 'ok' : (isRpcError(failure) && OUTCOME[failure.code]) || 'error';
   await record(deps, spec.patientIds(call.request, response), { ...base, role, outcome });
   if (failure !== undefined) throw failure;
   return response as Res;
@@ -135,7 +138,9 @@ async function record(
   entry: Omit<AuditEntry, 'patientId'>,
 ): Promise<void> {
   try {
-    await Promise.all(patientIds.map((patientId) => deps.audit.append({ ...entry, patientId: patientId.slice(0, 64) })));
+    await Promise.all(
+      patientIds.map((patientId) => deps.audit.append({ ...entry, patientId: patientId.slice(0, 64) })),
+    );
   } catch (error) {
     deps.logger.error({ err: error }, 'audit append failed');
     throw new RpcError(status.UNAVAILABLE, 'audit trail unavailable; request not served');

@@ -45,7 +45,10 @@ const pageAfter = (token: string): string | undefined => {
 /** The patient.v1.PatientService handlers (imports are added by the import module). */
 export function createPatientHandlers(
   deps: PatientServiceDeps,
-): Pick<PatientServiceHandlers, 'GetPatient' | 'ListPatients' | 'CreatePatient' | 'SubmitQuestionnaire' | 'ListAuditRecords'> {
+): Pick<
+  PatientServiceHandlers,
+  'GetPatient' | 'ListPatients' | 'CreatePatient' | 'SubmitQuestionnaire' | 'ListAuditRecords'
+> {
   const { patients, auditLog } = deps;
   return {
     GetPatient: auditedUnary(
@@ -96,7 +99,11 @@ export function createPatientHandlers(
             return await patients.create(uuidv7(), parsed.data);
           } catch (error) {
             if (pgErrorCode(error) === PG_UNIQUE_VIOLATION)
-              throw new RpcError(status.ALREADY_EXISTS, 'a patient with this subject code exists in this trial', 'subjectCode');
+              throw new RpcError(
+                status.ALREADY_EXISTS,
+                'a patient with this subject code exists in this trial',
+                'subjectCode',
+              );
             throw error;
           }
         },
@@ -116,7 +123,10 @@ export function createPatientHandlers(
             deps.submissions.inc({ ...outcome, outcome: result.replayed ? 'replayed' : 'accepted' });
             return result;
           } catch (error) {
-            deps.submissions.inc({ ...outcome, outcome: error instanceof RpcError && error.code === status.INVALID_ARGUMENT ? 'rejected' : 'failed' });
+            deps.submissions.inc({
+              ...outcome,
+              outcome: error instanceof RpcError && error.code === status.INVALID_ARGUMENT ? 'rejected' : 'failed',
+            });
             throw error;
           }
         },
@@ -133,7 +143,8 @@ export function createPatientHandlers(
           const patientId = requireUuid('patient_id', req.patientId);
           const size = pageSize(req.pageSize, 100, 500);
           const token = req.pageToken ? Number(Buffer.from(req.pageToken, 'base64url').toString()) : 0;
-          if (!Number.isSafeInteger(token) || token < 0) throw invalidArgument('page_token', 'not one this service issued');
+          if (!Number.isSafeInteger(token) || token < 0)
+            throw invalidArgument('page_token', 'not one this service issued');
           const rows = await auditLog.forPatient(patientId, token, size + 1);
           const more = rows.length > size;
           const records: AuditRecord[] = more ? rows.slice(0, size) : rows;
@@ -151,7 +162,8 @@ export function createPatientHandlers(
     const patientId = requireUuid('patient_id', req.patientId);
     const submissionId = requireUuid('submission_id', req.submissionId);
     const instrument = req.instrument as InstrumentName;
-    if (!(instrument in INSTRUMENTS)) throw invalidArgument('instrument', `must be one of ${Object.keys(INSTRUMENT_BY_CODE).join(', ')}`);
+    if (!(instrument in INSTRUMENTS))
+      throw invalidArgument('instrument', `must be one of ${Object.keys(INSTRUMENT_BY_CODE).join(', ')}`);
     const problem = validateAnswers(instrument, req.answers);
     if (problem) throw invalidArgument(problem.path.join('.'), problem.message);
     const completedAt = req.completedAt ? new Date(req.completedAt) : new Date();
@@ -160,7 +172,14 @@ export function createPatientHandlers(
     const score = scoreAnswers(instrument, req.answers);
     let stored;
     try {
-      stored = await patients.insertResponse({ submissionId, patientId, instrument, answers: req.answers, score, completedAt });
+      stored = await patients.insertResponse({
+        submissionId,
+        patientId,
+        instrument,
+        answers: req.answers,
+        score,
+        completedAt,
+      });
     } catch (error) {
       if (pgErrorCode(error) === PG_FOREIGN_KEY_VIOLATION) throw notFound('patient');
       throw error;
@@ -173,7 +192,8 @@ export function createPatientHandlers(
       previous.result.instrument === instrument &&
       previous.answers.length === req.answers.length &&
       previous.answers.every((a, i) => a === req.answers[i]);
-    if (!same) throw new RpcError(status.ALREADY_EXISTS, 'submission id already used for different answers', 'submissionId');
+    if (!same)
+      throw new RpcError(status.ALREADY_EXISTS, 'submission id already used for different answers', 'submissionId');
     return previous.result;
   }
 }

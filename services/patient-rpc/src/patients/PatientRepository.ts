@@ -49,10 +49,10 @@ export class PatientRepository {
   /** Up to `limit` patients with id after `after`, in id order. */
   async list(after: string | undefined, limit: number): Promise<Patient[]> {
     const rows = after
-      ? await this.db.query<PatientRow>(
-          `SELECT ${PATIENT_COLUMNS} FROM patients WHERE id > $1 ORDER BY id LIMIT $2`,
-          [after, limit],
-        )
+      ? await this.db.query<PatientRow>(`SELECT ${PATIENT_COLUMNS} FROM patients WHERE id > $1 ORDER BY id LIMIT $2`, [
+          after,
+          limit,
+        ])
       : await this.db.query<PatientRow>(`SELECT ${PATIENT_COLUMNS} FROM patients ORDER BY id LIMIT $1`, [limit]);
     return rows.map(toPatient);
   }
@@ -85,7 +85,16 @@ export class PatientRepository {
          (submission_id, patient_id, instrument, answers, total_score, severity, flags, completed_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (submission_id) DO NOTHING RETURNING ${RESPONSE_COLUMNS}`,
-      [r.submissionId, r.patientId, r.instrument, r.answers, r.score.total, r.score.severity, r.score.flags, r.completedAt],
+      [
+        r.submissionId,
+        r.patientId,
+        r.instrument,
+        r.answers,
+        r.score.total,
+        r.score.severity,
+        r.score.flags,
+        r.completedAt,
+      ],
     );
     return row && toResult(row, false);
   }

@@ -18,7 +18,9 @@ export async function createPgliteDb({ dataDir }: PgliteDbOptions): Promise<Db> 
     async transaction(fn) {
       waiting += 1;
       try {
-        return await db.transaction((tx) => fn({ query: async (text, params) => (await tx.query(text, params as unknown[])).rows as never[] }));
+        return await db.transaction((tx) =>
+          fn({ query: async (text, params) => (await tx.query(text, params as unknown[])).rows as never[] }),
+        );
       } finally {
         waiting -= 1;
       }

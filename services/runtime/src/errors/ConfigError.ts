@@ -14,5 +14,4 @@ export class ConfigError extends Error {
   }
 }
 
-export const isConfigError = (e: unknown): e is ConfigError =>
-  typeof e === 'object' && e !== null && brand in e;
+export const isConfigError = (e: unknown): e is ConfigError => typeof e === 'object' && e !== null && brand in e;

@@ -13,7 +13,10 @@ export interface GrpcDrainOptions {
  * its own, so the shutdown budget's signal triggers `forceShutdown`. Resolves to the
  * number of calls cut off (0 on a clean drain).
  */
-export function drainGrpcServer(server: Server, { setNotServing, signal }: GrpcDrainOptions): Promise<{ forced: boolean }> {
+export function drainGrpcServer(
+  server: Server,
+  { setNotServing, signal }: GrpcDrainOptions,
+): Promise<{ forced: boolean }> {
   setNotServing();
   return new Promise((resolve) => {
     const onAbort = () => {

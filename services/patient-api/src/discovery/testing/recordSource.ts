@@ -24,7 +24,11 @@ export function recordSource(source: EndpointSource, timeoutMs = 4000) {
       };
       const timer = setTimeout(() => {
         waiters.delete(check);
-        reject(new Error(`timed out waiting for ${label}; changes: ${JSON.stringify(changes.map((c) => c.map(endpointKey)))}`));
+        reject(
+          new Error(
+            `timed out waiting for ${label}; changes: ${JSON.stringify(changes.map((c) => c.map(endpointKey)))}`,
+          ),
+        );
       }, timeoutMs);
       waiters.add(check);
       check();

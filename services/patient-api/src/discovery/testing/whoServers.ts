@@ -6,7 +6,15 @@ const encode = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
 const decode = (buffer: Buffer): unknown => JSON.parse(buffer.toString());
 const PATH = '/test.Who/Who';
 const definition = {
-  who: { path: PATH, requestStream: false, responseStream: false, requestSerialize: encode, requestDeserialize: decode, responseSerialize: encode, responseDeserialize: decode },
+  who: {
+    path: PATH,
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: encode,
+    requestDeserialize: decode,
+    responseSerialize: encode,
+    responseDeserialize: decode,
+  },
 };
 
 export interface WhoServer {
@@ -57,7 +65,9 @@ function whoServer(host: string): WhoServer {
 
 function bind(server: Server, address: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port)));
+    server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) =>
+      error ? reject(error) : resolve(port),
+    );
   });
 }
 
@@ -75,13 +85,22 @@ export function stopWhoServers(servers: WhoServer[]): void {
 
 /** One channel, round robin, its own subchannel pool (tests stay apart). */
 export function whoClient(target: string) {
-  const client = new Client(target, credentials.createInsecure(), { ...ROUND_ROBIN_CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1 });
+  const client = new Client(target, credentials.createInsecure(), {
+    ...ROUND_ROBIN_CHANNEL_OPTIONS,
+    'grpc.use_local_subchannel_pool': 1,
+  });
   return {
     client,
     who(request: { hold?: boolean } = {}, deadlineMs = 3000): Promise<string> {
       return new Promise((resolve, reject) => {
-        client.makeUnaryRequest(PATH, encode, decode, request, { deadline: Date.now() + deadlineMs }, (error: ServiceError | null, reply?: unknown) =>
-          error ? reject(error) : resolve((reply as { name: string }).name),
+        client.makeUnaryRequest(
+          PATH,
+          encode,
+          decode,
+          request,
+          { deadline: Date.now() + deadlineMs },
+          (error: ServiceError | null, reply?: unknown) =>
+            error ? reject(error) : resolve((reply as { name: string }).name),
         );
       });
     },

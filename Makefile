@@ -1,0 +1,70 @@
+# patient-mesh — every target runs on Node 24 from the `node` devDependency (npm puts it
+# first on PATH), whatever node the machine has.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+IMAGE_TAG ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo dev)
+NPM_STAMP := node_modules/.package-lock.json
+
+.PHONY: help install build dev test test-unit test-integration charts-test lint format bench bench-quick \
+        images test-containers kind-up kind-down rollout-check charts-generate clean
+
+help: ## List targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+$(NPM_STAMP): package.json package-lock.json services/*/package.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: $(NPM_STAMP) ## Install npm dependencies (npm ci)
+
+build: install ## Generate proto types and compile every workspace
+	npm run build
+
+dev: build ## Run both services locally on the embedded store; prints a curl line with a dev token
+	npm run dev
+
+test: install ## Everything CI runs: system deps, build, lint, unit + integration + chart tests
+	bash scripts/test.sh
+
+test-unit: build ## Unit tests only
+	npm exec -- vitest run --project unit
+
+test-integration: build ## Cross-process tests (real processes, PGlite and PostgreSQL)
+	npm exec -- vitest run --project integration
+
+charts-test: install ## helm lint/template over value sets, schema validation, invariants
+	npm exec -- vitest run --project charts
+
+lint: install ## ESLint and Prettier check
+	npm run lint
+
+format: install ## Apply Prettier
+	npm run format
+
+bench: build ## Benchmarks against in-run baselines (table + bench/results/*.json)
+	npm run bench
+
+bench-quick: build ## A short benchmark run (smoke, not asserted on speed)
+	npm run bench -- --quick
+
+images: ## Build both container images tagged $(IMAGE_TAG)
+	docker build --build-arg SERVICE=patient-api -t patient-mesh/patient-api:$(IMAGE_TAG) .
+	docker build --build-arg SERVICE=patient-rpc -t patient-mesh/patient-rpc:$(IMAGE_TAG) .
+
+test-containers: ## Build images on a local dockerd and check non-root, ready, SIGTERM → exit 0 (root; slow)
+	bash scripts/test-containers.sh
+
+kind-up: ## Full stack in kind: cluster, images, observability, umbrella chart (needs docker, kind, kubectl, helm)
+	bash scripts/kind-up.sh
+
+kind-down: ## Delete the kind cluster
+	bash scripts/kind-down.sh
+
+rollout-check: ## Restart both Deployments under load in the kind cluster; fails on any failed request
+	npm exec -- node scripts/rollout-check.ts --context kind-patient-mesh --namespace patient-mesh --release patient-mesh
+
+charts-generate: install ## Regenerate values.schema.json files and the values reference in docs/operations.md
+	npm exec -- node scripts/tools/chart-schemas.ts && npm exec -- node scripts/tools/values-reference.ts
+
+clean: ## Remove build output and local data
+	rm -rf services/*/dist services/*/tsconfig.tsbuildinfo services/runtime/src/gen .data

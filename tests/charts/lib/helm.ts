@@ -1,0 +1,144 @@
+// Runs the real helm binary (scripts/tools/helm.sh finds or fetches it) over a private
+// copy of charts/, so tests never write into the work tree and test files can run in
+// parallel. The umbrella's file:// dependencies are built offline in that copy.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
+
+export type Chart = 'patient-api' | 'patient-rpc' | 'patient-mesh';
+
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [key: string]: unknown;
+}
+
+export interface RenderOptions {
+  /** Values merged over the chart's values.yaml (written to a file and passed with -f). */
+  values?: Record<string, unknown>;
+  /** Extra values files (paths relative to the repo root). */
+  valuesFiles?: string[];
+  /** --kube-version, e.g. "1.29". */
+  kubeVersion?: string;
+  /** --api-versions, e.g. ["monitoring.coreos.com/v1"]. */
+  apiVersions?: string[];
+  release?: string;
+  namespace?: string;
+}
+
+export interface HelmResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+let workdir: string | undefined;
+let helmPath: string | undefined;
+
+function env(): NodeJS.ProcessEnv {
+  const dir = workspace();
+  return {
+    ...process.env,
+    HELM_CACHE_HOME: join(dir, 'helm-cache'),
+    HELM_CONFIG_HOME: join(dir, 'helm-config'),
+    HELM_DATA_HOME: join(dir, 'helm-data'),
+  };
+}
+
+function workspace(): string {
+  workdir ??= mkdtempSync(join(tmpdir(), 'pm-charts-'));
+  return workdir;
+}
+
+/** Path of the pinned helm binary (fetched into .tools/bin on first use). */
+export function helm(): string {
+  // The pinned helm (v4.1.4), whatever is on PATH: schema error texts differ between versions.
+  helmPath ??= execFileSync('bash', [join(ROOT, 'scripts', 'tools', 'helm.sh'), '--pinned'], {
+    encoding: 'utf8',
+  }).trim();
+  return helmPath;
+}
+
+let chartsDir: string | undefined;
+
+/** A private copy of charts/ with the umbrella's dependencies built. */
+export function charts(): string {
+  if (chartsDir) return chartsDir;
+  const dir = join(workspace(), 'charts');
+  cpSync(join(ROOT, 'charts'), dir, {
+    recursive: true,
+    filter: (src) => !src.includes(`${join('patient-mesh', 'charts')}`) && !src.endsWith('Chart.lock'),
+  });
+  const build = run(['dependency', 'build', join(dir, 'patient-mesh')]);
+  if (build.status !== 0) throw new Error(`helm dependency build failed:\n${build.stderr}`);
+  chartsDir = dir;
+  return dir;
+}
+
+export function run(args: string[]): HelmResult {
+  const result = spawnSync(helm(), args, { encoding: 'utf8', env: env(), maxBuffer: 64 * 1024 * 1024 });
+  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+let valuesFileCount = 0;
+
+function templateArgs(chart: Chart, options: RenderOptions, extra: string[] = []): string[] {
+  const args = [
+    'template',
+    options.release ?? 'pm',
+    join(charts(), chart),
+    '--namespace',
+    options.namespace ?? 'patient-mesh',
+    ...extra,
+  ];
+  for (const file of options.valuesFiles ?? []) args.push('-f', join(ROOT, file));
+  if (options.values) {
+    const file = join(workspace(), `values-${process.pid}-${valuesFileCount++}.json`);
+    writeFileSync(file, JSON.stringify(options.values));
+    args.push('-f', file);
+  }
+  if (options.kubeVersion) args.push('--kube-version', options.kubeVersion);
+  for (const api of options.apiVersions ?? []) args.push('--api-versions', api);
+  return args;
+}
+
+/** `helm template` output parsed into objects; throws with helm's message on failure. */
+export function render(chart: Chart, options: RenderOptions = {}): K8sObject[] {
+  const result = run(templateArgs(chart, options));
+  if (result.status !== 0) throw new Error(`helm template ${chart} failed:\n${result.stderr}`);
+  return parseManifests(result.stdout);
+}
+
+/** `helm template` expected to fail: returns helm's error output. */
+export function renderError(chart: Chart, options: RenderOptions = {}): string {
+  const result = run(templateArgs(chart, options));
+  if (result.status === 0) throw new Error(`helm template ${chart} unexpectedly succeeded`);
+  return result.stderr;
+}
+
+export function lint(chart: Chart, options: RenderOptions = {}): HelmResult {
+  const args = ['lint', '--strict', join(charts(), chart), '--namespace', options.namespace ?? 'patient-mesh'];
+  if (options.values) {
+    const file = join(workspace(), `values-${process.pid}-${valuesFileCount++}.json`);
+    writeFileSync(file, JSON.stringify(options.values));
+    args.push('-f', file);
+  }
+  for (const file of options.valuesFiles ?? []) args.push('-f', join(ROOT, file));
+  if (options.kubeVersion) args.push('--kube-version', options.kubeVersion);
+  return run(args);
+}
+
+export function parseManifests(text: string): K8sObject[] {
+  const objects: K8sObject[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) throw new Error(`invalid YAML from helm: ${doc.errors[0]!.message}`);
+    const value = doc.toJS() as K8sObject | null;
+    if (value) objects.push(value);
+  }
+  return objects;
+}

@@ -1,0 +1,51 @@
+// Value combinations every chart test renders. Each one must lint, render, validate
+// against the Kubernetes schemas and hold every invariant in lib/invariants.ts.
+import type { Chart, RenderOptions } from './lib/helm.ts';
+
+export interface Scenario extends RenderOptions {
+  name: string;
+  chart: Chart;
+}
+
+const MONITORING_API = ['monitoring.coreos.com/v1'];
+
+export const SCENARIOS: Scenario[] = [
+  { name: 'patient-api defaults', chart: 'patient-api' },
+  { name: 'patient-rpc defaults', chart: 'patient-rpc' },
+  { name: 'umbrella defaults', chart: 'patient-mesh' },
+  { name: 'umbrella, external database', chart: 'patient-mesh', valuesFiles: ['tests/charts/values/external-db.yaml'] },
+  { name: 'umbrella, HPA off', chart: 'patient-mesh', valuesFiles: ['tests/charts/values/hpa-off.yaml'] },
+  {
+    name: 'umbrella, observability off (operator API present)',
+    chart: 'patient-mesh',
+    valuesFiles: ['tests/charts/values/observability-off.yaml'],
+    apiVersions: MONITORING_API,
+  },
+  {
+    name: 'umbrella, observability on (operator API present)',
+    chart: 'patient-mesh',
+    apiVersions: MONITORING_API,
+    values: { global: { telemetry: { otlpEndpoint: 'http://jaeger.observability.svc:4318' } } },
+  },
+  {
+    name: 'umbrella, production-like on Kubernetes 1.29 (exec preStop)',
+    chart: 'patient-mesh',
+    valuesFiles: ['tests/charts/values/production.yaml'],
+    kubeVersion: '1.29.0',
+    apiVersions: MONITORING_API,
+  },
+  {
+    name: 'umbrella, production-like on Kubernetes 1.31 (native sleep preStop)',
+    chart: 'patient-mesh',
+    valuesFiles: ['tests/charts/values/production.yaml'],
+    kubeVersion: '1.31.0',
+    apiVersions: MONITORING_API,
+  },
+  {
+    name: 'umbrella, kind values (k8s/kind/values.yaml)',
+    chart: 'patient-mesh',
+    valuesFiles: ['k8s/kind/values.yaml'],
+    values: { global: { image: { tag: 'abc1234' } } },
+    apiVersions: MONITORING_API,
+  },
+];

@@ -1,0 +1,40 @@
+import { defineConfig } from 'vitest/config';
+
+// Three tiers: unit tests beside the code (no sockets), cross-process integration and
+// lifecycle tests under tests/ (built services, real PostgreSQL), and chart tests (helm).
+// The project runs on Node 24 (the `node` devDependency); `npm test` / `make test` put it
+// first on PATH. Tests spawn `process.execPath`, so an older node must not run them.
+if (Number(process.versions.node.split('.')[0]) < 24)
+  throw new Error(`Node ${process.version} is too old: run the tests with \`npm test\` or \`make test\` (Node 24)`);
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['services/*/src/**/*.test.ts', 'scripts/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['tests/integration/**/*.test.ts'],
+          globalSetup: ['tests/support/postgresGlobalSetup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          // Suites start real processes; two at a time suits a 2-core machine.
+          maxWorkers: 2,
+        },
+      },
+      {
+        test: {
+          name: 'charts',
+          include: ['tests/charts/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
