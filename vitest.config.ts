@@ -13,12 +13,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          sequence: { groupOrder: 0 },
           include: ['services/*/src/**/*.test.ts', 'scripts/**/*.test.ts'],
         },
       },
       {
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['tests/integration/**/*.test.ts'],
           globalSetup: ['tests/support/postgresGlobalSetup.ts'],
           testTimeout: 60_000,
@@ -30,6 +32,7 @@ export default defineConfig({
       {
         test: {
           name: 'charts',
+          sequence: { groupOrder: 2 },
           include: ['tests/charts/**/*.test.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,

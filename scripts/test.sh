@@ -11,7 +11,8 @@ npm run lint || exit 1
 mkdir -p .data
 report=.data/vitest-report.json
 rm -f "$report"
-npm exec -- vitest run --reporter=default --reporter=json --outputFile.json="$report"
+# A hung run must not eat the CI budget.
+timeout --kill-after=30s 45m npm exec -- vitest run --reporter=default --reporter=json --outputFile.json="$report"
 status=$?
 npm exec -- node scripts/test-summary.ts "$report" || status=1
 exit $status
