@@ -31,6 +31,18 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'lifecycle',
+          sequence: { groupOrder: 3 },
+          include: ['tests/lifecycle/**/*.test.ts'],
+          globalSetup: ['tests/support/postgresGlobalSetup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Load tests: one file at a time, so their timings do not disturb each other.
+          maxWorkers: 1,
+        },
+      },
+      {
+        test: {
           name: 'charts',
           sequence: { groupOrder: 2 },
           include: ['tests/charts/**/*.test.ts'],

@@ -76,8 +76,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   });
   project.provide('postgresUrl', `postgres://postgres@127.0.0.1:${port}/postgres`);
   return async () => {
-    server.kill('SIGINT');
-    await new Promise((resolve) => server.once('exit', resolve));
+    // runuser does not forward signals to postgres: stop the server itself.
+    const [stopCmd, stopArgs] = asPostgres(join(BIN, 'pg_ctl'), ['-D', data, 'stop', '-m', 'fast', '-w', '-t', '30']);
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    execFileSync(stopCmd, stopArgs, { stdio: 'ignore' });
+    await exited;
     rmSync(dir, { recursive: true, force: true });
   };
 }

@@ -44,6 +44,65 @@ export const apiConfigSchema = z.strictObject({
       message: 'set exactly one of auth.jwksFile and auth.jwksUrl',
       path: ['jwksFile'],
     }),
+  resilience: z
+    .strictObject({
+      /** Per-attempt timeout (innermost policy); the request budget still bounds the whole call. */
+      attemptTimeoutMs: z.number().int().min(10).max(60_000).default(2000),
+      retry: z
+        .strictObject({
+          /** Retries after the first call (cockatiel's maxAttempts): 2 means at most 3 calls. */
+          maxRetries: z.number().int().min(0).max(10).default(2),
+          initialDelayMs: z.number().int().min(1).max(10_000).default(25),
+          maxDelayMs: z.number().int().min(1).max(30_000).default(250),
+          /** Retries allowed per call made (0.1: retries stay under ~10 % of calls). */
+          budgetRatio: z.number().min(0).max(1).default(0.1),
+          /** Retries always allowed per second, so low-traffic clients can retry. */
+          budgetMinPerSecond: z.number().min(0).max(1000).default(5),
+        })
+        .prefault({}),
+      breaker: z
+        .strictObject({
+          /** Sampling window. */
+          windowMs: z.number().int().min(100).max(600_000).default(5000),
+          /** Requests needed in the window before the breaker may open. */
+          minimumRequests: z.number().int().min(1).max(1_000_000).default(100),
+          /** Failure ratio that opens the breaker. */
+          failureRatio: z.number().gt(0).max(1).default(0.5),
+          /** Open time before one half-open probe is let through. */
+          halfOpenAfterMs: z.number().int().min(100).max(600_000).default(5000),
+        })
+        .prefault({}),
+      bulkhead: z
+        .strictObject({
+          /** Concurrent calls per method, retries included. */
+          maxConcurrent: z.number().int().min(1).max(100_000).default(256),
+          /** Calls waiting for a slot; beyond it: 503. */
+          queue: z.number().int().min(0).max(100_000).default(256),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  rateLimit: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Per JWT subject: burst, then a steady rate. */
+      subject: z
+        .strictObject({ burst: z.number().int().min(1).default(100), perSecond: z.number().positive().default(50) })
+        .prefault({}),
+      /** Whole process, before authentication. */
+      global: z
+        .strictObject({ burst: z.number().int().min(1).default(5000), perSecond: z.number().positive().default(2500) })
+        .prefault({}),
+    })
+    .prefault({}),
+  shedding: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Event-loop delay (p99 over the last sample) past which new requests get 503 at once. */
+      maxEventLoopDelayMs: z.number().int().min(1).max(10_000).default(100),
+      sampleIntervalMs: z.number().int().min(10).max(10_000).default(250),
+    })
+    .prefault({}),
   rpc: z
     .strictObject({
       /**

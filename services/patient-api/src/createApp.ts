@@ -7,13 +7,21 @@ import { errorMiddleware } from './http/errorMiddleware.js';
 import { HttpProblem } from './http/HttpProblem.js';
 import { metricsMiddleware } from './http/metricsMiddleware.js';
 import { requestContext } from './http/requestContext.js';
+import type { LoadShedder } from './http/loadShedder.js';
+import type { RateLimiters } from './http/rateLimitMiddleware.js';
+import { resilienceToProblem } from './rpc/resilience/resilienceToProblem.js';
 import { grpcToProblem, isServiceError } from './rpc/grpcToProblem.js';
 import type { PatientClient } from './rpc/createPatientClient.js';
 import { openapiDocument } from './routes/openapiDocument.js';
+import { importRoutes } from './routes/importRoutes.js';
 import { patientRoutes } from './routes/patientRoutes.js';
 
 export interface AppDeps {
   config: ApiConfig['http'];
+  rateLimiters: RateLimiters;
+  shedder: LoadShedder;
+  /** Seconds a client should wait while the breaker is open. */
+  breakerRetryAfterSeconds: number;
   version: string;
   authenticator: Authenticator;
   rpc: PatientClient;
@@ -21,7 +29,10 @@ export interface AppDeps {
   logger: Logger;
 }
 
-/** The HTTP app: request id → metrics → auth → JSON body → routes → problem+json errors. */
+/**
+ * The HTTP app: request id → metrics → load shedding → global rate limit → auth →
+ * per-subject rate limit → JSON body → routes → one error middleware (problem+json).
+ */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -30,6 +41,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(requestContext(deps.config.requestTimeoutMs));
   app.use(metricsMiddleware(deps.metrics));
+  app.use(deps.shedder.middleware);
 
   const openapi = JSON.stringify(openapiDocument(deps.version));
   app.get('/openapi.json', (_req, res) => {
@@ -37,7 +49,11 @@ export function createApp(deps: AppDeps): Express {
   });
 
   const api = express.Router();
+  api.use(deps.rateLimiters.global);
   api.use(authMiddleware(deps.authenticator));
+  // NDJSON uploads stream to patient-rpc: before the JSON-only check and body parser.
+  api.use(importRoutes(deps.rpc));
+  api.use(deps.rateLimiters.perSubject);
   api.use((req, _res, next) => {
     if (req.method === 'POST' && !req.is('application/json'))
       throw new HttpProblem({
@@ -61,6 +77,8 @@ export function createApp(deps: AppDeps): Express {
     });
   });
   app.use((error: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => {
+    const policy = resilienceToProblem(error, deps.breakerRetryAfterSeconds);
+    if (policy) return next(new HttpProblem(policy));
     next(isServiceError(error) ? new HttpProblem(grpcToProblem(error)) : error);
   });
   app.use(errorMiddleware(deps.logger));

@@ -9,6 +9,7 @@ import {
   createLifecycle,
   createLogger,
   createRegistry,
+  getTelemetry,
   isConfigError,
   loadConfig,
 } from '@patient-mesh/runtime';
@@ -18,6 +19,9 @@ import { createAuthenticator } from './auth/createAuthenticator.js';
 import { apiConfigSchema, type ApiConfig } from './config.js';
 import { createApp } from './createApp.js';
 import { createPatientClient } from './rpc/createPatientClient.js';
+import { createResilience } from './rpc/resilience/createResilience.js';
+import { createLoadShedder } from './http/loadShedder.js';
+import { createRateLimiters } from './http/rateLimitMiddleware.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -56,10 +60,15 @@ async function main(): Promise<void> {
     logger: logger.child({ component: 'discovery' }),
     onEndpoints: (count, target) => endpoints.set({ target }, count),
   });
-  const rpc = createPatientClient(config.rpc.target, { metrics: createGrpcMetrics(registry, 'client') });
+  const resilience = createResilience(config.resilience, registry);
+  const rpc = createPatientClient(config.rpc.target, { metrics: createGrpcMetrics(registry, 'client'), resilience });
+  const shedder = createLoadShedder(config.shedding, registry);
   const app = createApp({
     config: config.http,
     version,
+    rateLimiters: createRateLimiters(config.rateLimit, registry),
+    shedder,
+    breakerRetryAfterSeconds: resilience.retryAfterSeconds,
     authenticator: createAuthenticator(config.auth),
     rpc,
     metrics: createHttpMetrics(registry),
@@ -75,10 +84,15 @@ async function main(): Promise<void> {
     app,
   );
   lifecycle.addHttpServer('http', server);
-  lifecycle.addCloseStep('rpc-client', async () => rpc.close());
+  lifecycle.addCloseStep('rpc-client', async () => {
+    shedder.stop();
+    rpc.close();
+  });
   server.listen(config.http.port, config.http.host);
   await once(server, 'listening');
 
+  // Spans of the drain itself are flushed before the admin port (scrapes) goes away.
+  lifecycle.addCloseStep('telemetry', () => getTelemetry().shutdown());
   lifecycle.addCloseStep('admin', async () => {
     admin.closeAllConnections();
     admin.close();

@@ -4,6 +4,7 @@ import {
   createLifecycle,
   createLogger,
   createRegistry,
+  getTelemetry,
   drainGrpcServer,
   isConfigError,
   loadConfig,
@@ -19,7 +20,9 @@ import { rpcConfigSchema, type RpcConfig } from './config.js';
 import { syntheticPatients } from './domain/syntheticPatients.js';
 import { uuidv7 } from './domain/uuidv7.js';
 import { createPatientHandlers } from './grpc/patientService.js';
-import { unimplementedImports } from './grpc/unimplementedImports.js';
+import { createImports } from './imports/createImports.js';
+import { FaultInjector } from './grpc/FaultInjector.js';
+import { faultRoutes } from './grpc/faultRoutes.js';
 import { PatientRepository } from './patients/PatientRepository.js';
 import { createRpcServer } from './server.js';
 import { createPgDb } from './store/createPgDb.js';
@@ -48,7 +51,8 @@ async function main(): Promise<void> {
   lifecycle.listen();
 
   // The admin port answers probes and scrapes through the whole drain; it closes last.
-  const admin = createAdminServer({ lifecycle, registry });
+  const faults = new FaultInjector(config.faults.enabled, config.faults, registry, logger);
+  const admin = createAdminServer({ lifecycle, registry, routes: faultRoutes(faults, config.faults.adminToken) });
   admin.listen(config.admin.port, config.admin.host);
   await once(admin, 'listening');
 
@@ -68,32 +72,39 @@ async function main(): Promise<void> {
     labelNames: ['instrument', 'outcome'] as const,
     registers: [registry],
   });
-  const handlers = {
+  const grpcMetrics = createGrpcMetrics(registry, 'server');
+  const imports = createImports(config.imports, { db, audit, logger, registry, grpcMetrics });
+  const handlers = faults.wrap({
     ...createPatientHandlers({
       patients,
       auditLog: new AuditLog(db),
       audit,
       submissions,
       logger,
-      metrics: createGrpcMetrics(registry, 'server'),
+      metrics: grpcMetrics,
     }),
-    ...unimplementedImports(),
-  };
+    ...imports.handlers,
+  });
   const rpc = createRpcServer(handlers);
   const port = await rpc.listen(config.grpc.host, config.grpc.port);
 
   lifecycle.addDrainStep('grpc', (signal) =>
     drainGrpcServer(rpc.server, { setNotServing: () => rpc.setServing(false), signal }),
   );
+  // Import workers commit their current batch and release their leases to other replicas.
+  lifecycle.addDrainStep('imports', () => imports.workers.stop());
   lifecycle.addCloseStep('audit', () => audit.flush());
   lifecycle.addCloseStep('database', () => db.close());
 
   rpc.setServing(true);
+  // Spans of the drain itself are flushed before the admin port (scrapes) goes away.
+  lifecycle.addCloseStep('telemetry', () => getTelemetry().shutdown());
   lifecycle.addCloseStep('admin', async () => {
     admin.closeAllConnections();
     admin.close();
   });
   lifecycle.markReady();
+  imports.workers.start();
   logger.info({ grpcPort: port, adminPort: (admin.address() as AddressInfo).port }, 'listening');
 }
 

@@ -23,6 +23,8 @@ export {
   type HttpMetrics,
 } from './metrics.js';
 export { createAdminServer, type AdminServerDeps } from './adminServer.js';
+export { getTelemetry, type TelemetryHandle } from './telemetry/TelemetryHandle.js';
+export { traceExemplarLabels } from './telemetry/traceExemplars.js';
 export {
   createLifecycle,
   Lifecycle,

@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { getTelemetry } from './telemetry/TelemetryHandle.js';
+import { withTraceExemplars } from './telemetry/traceExemplars.js';
 
 export { Registry };
 
@@ -10,6 +12,15 @@ export function createRegistry(service: string): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
+  new Counter({
+    name: 'otel_spans_dropped_total',
+    help: 'Trace spans lost because their export failed (0 while tracing is off).',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(getTelemetry().droppedSpans());
+    },
+  });
   return registry;
 }
 
@@ -22,13 +33,17 @@ export function createHttpMetrics(registry: Registry) {
       labelNames: ['route', 'method', 'status_class'] as const,
       registers: [registry],
     }),
-    duration: new Histogram({
-      name: 'http_server_request_duration_seconds',
-      help: 'HTTP request duration, by route template, method and status class.',
-      labelNames: ['route', 'method', 'status_class'] as const,
-      buckets: LATENCY_BUCKETS,
-      registers: [registry],
-    }),
+    duration: withTraceExemplars(
+      new Histogram({
+        name: 'http_server_request_duration_seconds',
+        help: 'HTTP request duration, by route template, method and status class.',
+        labelNames: ['route', 'method', 'status_class'] as const,
+        buckets: LATENCY_BUCKETS,
+        registers: [],
+        enableExemplars: true,
+      }),
+      registry,
+    ),
     inFlight: new Gauge({
       name: 'http_server_requests_in_flight',
       help: 'HTTP requests being handled.',
@@ -47,13 +62,17 @@ export function createGrpcMetrics(registry: Registry, side: 'server' | 'client')
       labelNames: ['grpc_method', 'grpc_code'] as const,
       registers: [registry],
     }),
-    duration: new Histogram({
-      name: `grpc_${side}_handling_seconds`,
-      help: `gRPC call duration (${side} side), by method and status code.`,
-      labelNames: ['grpc_method', 'grpc_code'] as const,
-      buckets: LATENCY_BUCKETS,
-      registers: [registry],
-    }),
+    duration: withTraceExemplars(
+      new Histogram({
+        name: `grpc_${side}_handling_seconds`,
+        help: `gRPC call duration (${side} side), by method and status code.`,
+        labelNames: ['grpc_method', 'grpc_code'] as const,
+        buckets: LATENCY_BUCKETS,
+        registers: [],
+        enableExemplars: true,
+      }),
+      registry,
+    ),
     inFlight: new Gauge({
       name: `grpc_${side}_in_flight`,
       help: `gRPC calls in progress (${side} side).`,

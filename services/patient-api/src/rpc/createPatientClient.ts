@@ -7,6 +7,7 @@ import {
   type Principal,
 } from '@patient-mesh/runtime';
 import { ROUND_ROBIN_CHANNEL_OPTIONS } from '../discovery/index.js';
+import type { Resilience } from './resilience/createResilience.js';
 
 /** Per-call context: who asks, for which request, until when. */
 export interface CallOptions {
@@ -37,11 +38,14 @@ export interface PatientClient {
 
 export interface PatientClientDeps {
   metrics: GrpcMetrics;
+  resilience: Resilience;
 }
 
 /**
  * One grpc-js client (one channel, one HTTP/2 connection per patient-rpc endpoint) with
- * round-robin balancing over the endpoints the target's resolver reports.
+ * round-robin balancing over the endpoints the target's resolver reports. Every unary call
+ * runs under the resilience policies and the request's overall deadline: the deadline is
+ * sent as the gRPC deadline and aborting it cancels the call.
  */
 export function createPatientClient(target: string, deps: PatientClientDeps): PatientClient {
   const { PatientService } = loadPatientProto().patient.v1;
@@ -55,36 +59,58 @@ export function createPatientClient(target: string, deps: PatientClientDeps): Pa
     'grpc.max_reconnect_backoff_ms': 5_000,
   });
 
+  function attempt<M extends UnaryMethod>(
+    method: M,
+    request: RequestOf<M>,
+    options: CallOptions,
+    deadline: number,
+    signal: AbortSignal,
+  ): Promise<ResponseOf<M>> {
+    const metadata = new Metadata();
+    metadata.set(ACTOR_METADATA.sub, options.principal.sub);
+    metadata.set(ACTOR_METADATA.roles, options.principal.roles.join(','));
+    metadata.set(ACTOR_METADATA.requestId, options.requestId);
+    const end = deps.metrics.duration.startTimer({ grpc_method: method });
+    deps.metrics.inFlight.inc({ grpc_method: method });
+    return new Promise((resolve, reject) => {
+      const done = (error: ServiceError | null, response?: unknown) => {
+        const labels = { grpc_method: method, grpc_code: status[error?.code ?? status.OK] };
+        end(labels);
+        deps.metrics.handled.inc(labels);
+        deps.metrics.inFlight.dec({ grpc_method: method });
+        signal.removeEventListener('abort', cancel);
+        if (error) reject(error);
+        else resolve(response as ResponseOf<M>);
+      };
+      const fn = raw[method].bind(raw) as unknown as (
+        req: unknown,
+        md: Metadata,
+        opts: { deadline: number },
+        cb: typeof done,
+      ) => { cancel(): void };
+      const call = fn(request, metadata, { deadline }, done);
+      const cancel = () => call.cancel();
+      if (signal.aborted) cancel();
+      else signal.addEventListener('abort', cancel, { once: true });
+    });
+  }
+
   return {
     raw,
     call(method, request, options) {
-      const metadata = new Metadata();
-      metadata.set(ACTOR_METADATA.sub, options.principal.sub);
-      metadata.set(ACTOR_METADATA.roles, options.principal.roles.join(','));
-      metadata.set(ACTOR_METADATA.requestId, options.requestId);
-      const end = deps.metrics.duration.startTimer({ grpc_method: method });
-      deps.metrics.inFlight.inc({ grpc_method: method });
-      return new Promise((resolve, reject) => {
-        const done = (error: ServiceError | null, response?: unknown) => {
-          const labels = { grpc_method: method, grpc_code: status[error?.code ?? status.OK] };
-          end(labels);
-          deps.metrics.handled.inc(labels);
-          deps.metrics.inFlight.dec({ grpc_method: method });
-          options.signal?.removeEventListener('abort', cancel);
-          if (error) reject(error);
-          else resolve(response as never);
-        };
-        const fn = raw[method].bind(raw) as unknown as (
-          req: unknown,
-          md: Metadata,
-          opts: { deadline: number },
-          cb: typeof done,
-        ) => { cancel(): void };
-        const call = fn(request, metadata, { deadline: options.deadline }, done);
-        const cancel = () => call.cancel();
-        if (options.signal?.aborted) cancel();
-        else options.signal?.addEventListener('abort', cancel, { once: true });
-      });
+      const budget = AbortSignal.timeout(Math.max(0, options.deadline - Date.now()));
+      const signal = options.signal ? AbortSignal.any([options.signal, budget]) : budget;
+      return deps.resilience
+        .execute(
+          method,
+          (attemptSignal) =>
+            attempt(method, request, options, Math.min(options.deadline, Date.now() + deps.resilience.attemptTimeoutMs), attemptSignal),
+          signal,
+        )
+        .catch((error: unknown) => {
+          // A call cancelled because the request's budget ran out is a timeout, not CANCELLED.
+          throw budget.aborted ? budget.reason : error;
+        });
     },
     close: () => raw.close(),
   };

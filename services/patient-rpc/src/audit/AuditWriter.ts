@@ -1,3 +1,4 @@
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { Histogram, type Registry } from 'prom-client';
 import type { Db, Queryable } from '../store/Db.js';
 import { chain, GENESIS_HASH, type AuditEntry, type ChainedRecord } from './auditChain.js';
@@ -5,6 +6,7 @@ import { chain, GENESIS_HASH, type AuditEntry, type ChainedRecord } from './audi
 /** Advisory lock key serialising appends across replicas: "patient-mesh audit". */
 const AUDIT_LOCK = 7_215_002;
 const COLUMNS = 11;
+const tracer = trace.getTracer('patient-rpc.audit');
 
 export interface AuditWriterOptions {
   /** Most records written in one transaction. */
@@ -68,12 +70,22 @@ export class AuditWriter {
       while (this.#queue.length > 0) {
         const batch = this.#queue.splice(0, this.options.maxBatch);
         try {
-          await this.db.transaction((tx) =>
-            this.#commit(
-              tx,
-              batch.map((b) => b.entry),
-            ),
-          );
+          await tracer.startActiveSpan('audit.commit', async (span) => {
+            span.setAttribute('audit.batch_size', batch.length);
+            try {
+              await this.db.transaction((tx) =>
+                this.#commit(
+                  tx,
+                  batch.map((b) => b.entry),
+                ),
+              );
+            } catch (error) {
+              span.setStatus({ code: SpanStatusCode.ERROR });
+              throw error;
+            } finally {
+              span.end();
+            }
+          });
           for (const b of batch) b.done();
         } catch (error) {
           for (const b of batch) b.done(error);

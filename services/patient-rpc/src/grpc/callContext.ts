@@ -1,3 +1,4 @@
+import { isSpanContextValid, trace } from '@opentelemetry/api';
 import { status, type Metadata } from '@grpc/grpc-js';
 import { ACTOR_METADATA, isRole, type Principal } from '@patient-mesh/runtime';
 import { RpcError } from './RpcError.js';
@@ -26,8 +27,13 @@ export function requestIdFrom(metadata: Metadata): string {
   return first(metadata, ACTOR_METADATA.requestId).slice(0, 128);
 }
 
-/** The W3C trace id from a `traceparent` header, or '' when absent or malformed. */
+/**
+ * The trace id of the call: the active span's when tracing is on, else the W3C trace id
+ * from a `traceparent` header, or '' when absent or malformed.
+ */
 export function traceIdFrom(metadata: Metadata): string {
+  const active = trace.getActiveSpan()?.spanContext();
+  if (active && isSpanContextValid(active)) return active.traceId;
   const match = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(first(metadata, 'traceparent'));
   return match?.[1] ?? '';
 }

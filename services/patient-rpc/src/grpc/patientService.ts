@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { status } from '@grpc/grpc-js';
 import {
   INSTRUMENT_BY_CODE,
@@ -17,6 +18,8 @@ import type { PatientRepository } from '../patients/PatientRepository.js';
 import { pgErrorCode, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION } from '../store/Db.js';
 import { auditedUnary, type AuditedUnaryDeps } from './auditedUnary.js';
 import { invalidArgument, notFound, RpcError } from './RpcError.js';
+
+const tracer = trace.getTracer('patient-rpc.questionnaires');
 
 export interface PatientServiceDeps extends AuditedUnaryDeps {
   patients: PatientRepository;
@@ -169,7 +172,18 @@ export function createPatientHandlers(
     const completedAt = req.completedAt ? new Date(req.completedAt) : new Date();
     if (Number.isNaN(completedAt.getTime())) throw invalidArgument('completed_at', 'must be an RFC 3339 time');
 
-    const score = scoreAnswers(instrument, req.answers);
+    // The score itself is health data: the span names only the instrument.
+    const score = tracer.startActiveSpan(
+      'questionnaire.score',
+      { attributes: { 'questionnaire.instrument': instrument } },
+      (span) => {
+        try {
+          return scoreAnswers(instrument, req.answers);
+        } finally {
+          span.end();
+        }
+      },
+    );
     let stored;
     try {
       stored = await patients.insertResponse({

@@ -1,0 +1,53 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { RequestHandler } from 'express';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { ApiConfig } from '../config.js';
+import { HttpProblem } from './HttpProblem.js';
+
+export interface LoadShedder {
+  middleware: RequestHandler;
+  stop(): void;
+}
+
+/**
+ * Sheds new requests while the event loop lags: each sample interval, the p99 event-loop
+ * delay is compared with the threshold; while over it, requests get 503 with Retry-After
+ * at once instead of queueing to time out later.
+ */
+export function createLoadShedder(config: ApiConfig['shedding'], registry: Registry): LoadShedder {
+  const shed = new Counter({
+    name: 'http_shed_total',
+    help: 'Requests refused at once because the event loop was overloaded.',
+    registers: [registry],
+  });
+  const lag = new Gauge({
+    name: 'http_shedding_event_loop_delay_seconds',
+    help: 'p99 event-loop delay over the last shedding sample.',
+    registers: [registry],
+  });
+  if (!config.enabled) return { middleware: (_req, _res, next) => next(), stop: () => {} };
+
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  let overloaded = false;
+  const timer = setInterval(() => {
+    const p99Ms = histogram.percentile(99) / 1e6;
+    histogram.reset();
+    lag.set(p99Ms / 1000);
+    overloaded = p99Ms > config.maxEventLoopDelayMs;
+  }, config.sampleIntervalMs).unref();
+
+  return {
+    middleware(_req, _res, next) {
+      if (overloaded) {
+        shed.inc();
+        throw new HttpProblem({ status: 503, title: 'Overloaded', detail: 'try again shortly', reason: 'shed', retryAfter: 1 });
+      }
+      next();
+    },
+    stop() {
+      clearInterval(timer);
+      histogram.disable();
+    },
+  };
+}

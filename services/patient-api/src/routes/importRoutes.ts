@@ -1,0 +1,101 @@
+import { Metadata, type ServiceError } from '@grpc/grpc-js';
+import { ACTOR_METADATA, type ImportJob, type Principal } from '@patient-mesh/runtime';
+import { Router, type Request, type Response } from 'express';
+import { HttpProblem } from '../http/HttpProblem.js';
+import { callOptions } from '../http/requestContext.js';
+import { validate } from '../http/validate.js';
+import type { PatientClient } from '../rpc/createPatientClient.js';
+import { idParamsSchema } from './schemas.js';
+
+const NDJSON = 'application/x-ndjson';
+
+/**
+ * Bulk ePRO import. The upload is streamed, never parsed or buffered here: request chunks go
+ * straight into the client-streaming ImportResponses call, and the request is paused while
+ * the call's buffer is full (backpressure from patient-rpc's staging writes to the socket).
+ * Mounted before the JSON body parser, so the JSON body limit does not apply.
+ */
+export function importRoutes(rpc: PatientClient): Router {
+  const router = Router();
+
+  router.post('/epro/imports', async (req, res) => {
+    if (!req.is(NDJSON))
+      throw new HttpProblem({
+        status: 415,
+        title: 'Unsupported media type',
+        detail: `send ${NDJSON}`,
+        reason: 'unsupported_media_type',
+      });
+    const job = await streamUpload(rpc, req, res);
+    res.status(202).location(`/api/v1/epro/imports/${job.id}`).json(toJobJson(job));
+  });
+
+  router.get('/epro/imports/:id', async (req, res) => {
+    const { id } = validate(idParamsSchema, req.params, 'params');
+    res.json(toJobJson(await rpc.call('GetImport', { id }, callOptions(res))));
+  });
+
+  return router;
+}
+
+function streamUpload(rpc: PatientClient, req: Request, res: Response): Promise<ImportJob> {
+  const principal = res.locals['principal'] as Principal;
+  const metadata = new Metadata();
+  metadata.set(ACTOR_METADATA.sub, principal.sub);
+  metadata.set(ACTOR_METADATA.roles, principal.roles.join(','));
+  metadata.set(ACTOR_METADATA.requestId, res.locals['requestId'] as string);
+
+  return new Promise<ImportJob>((resolve, reject) => {
+    let settled = false;
+    const call = rpc.raw.ImportResponses(metadata, (error: ServiceError | null, job?: ImportJob) => {
+      settled = true;
+      req.off('data', onData);
+      req.off('end', onEnd);
+      res.off('close', onClose);
+      if (error || !job) {
+        // Answered before the whole upload arrived (e.g. denied): discard the rest.
+        if (!req.complete) {
+          res.setHeader('Connection', 'close');
+          req.resume();
+        }
+        reject(error ?? new Error('ImportResponses answered without a job'));
+        return;
+      }
+      resolve(job);
+    });
+    const onData = (chunk: Buffer) => {
+      if (settled) return;
+      if (!call.write({ data: chunk })) req.pause();
+    };
+    const onEnd = () => {
+      if (!settled) call.end();
+    };
+    // The client went away before the upload was complete: cancel, so nothing is applied.
+    const onClose = () => {
+      if (!settled && !req.complete) call.cancel();
+    };
+    call.on('drain', () => req.resume());
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onClose);
+    res.on('close', onClose);
+  });
+}
+
+function toJobJson(job: ImportJob) {
+  return {
+    id: job.id,
+    state: job.state,
+    linesTotal: job.linesTotal,
+    linesProcessed: job.linesProcessed,
+    progress: job.linesTotal > 0 ? job.linesProcessed / job.linesTotal : job.state === 'done' ? 1 : 0,
+    accepted: job.accepted,
+    rejected: job.rejected,
+    duplicate: job.duplicate,
+    linesPerSecond: job.linesPerSecond,
+    firstErrors: job.firstErrors.map((e) => ({ line: e.line, reason: e.reason })),
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+    ...(job.finishedAt && { finishedAt: job.finishedAt }),
+  };
+}

@@ -1,0 +1,191 @@
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { trace } from '@opentelemetry/api';
+import {
+  bulkhead,
+  BulkheadPolicy,
+  circuitBreaker,
+  CircuitState,
+  ExponentialBackoff,
+  handleWhen,
+  retry,
+  SamplingBreaker,
+  timeout,
+  TimeoutStrategy,
+  wrap,
+  type CircuitBreakerPolicy,
+} from 'cockatiel';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { ApiConfig } from '../../config.js';
+import { RetryBudget } from './RetryBudget.js';
+
+export type ResilienceConfig = ApiConfig['resilience'];
+
+/** Methods safe to call twice: reads, and submissions keyed by a client-chosen id. */
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
+  'GetPatient',
+  'ListPatients',
+  'ListAuditRecords',
+  'GetImport',
+  'SubmitQuestionnaire',
+]);
+
+/** Upstream failures that count against the breaker (not the caller's own mistakes). */
+const UPSTREAM_FAILURES: ReadonlySet<number> = new Set([
+  status.UNAVAILABLE,
+  status.DEADLINE_EXCEEDED,
+  status.RESOURCE_EXHAUSTED,
+  status.INTERNAL,
+  status.UNKNOWN,
+  status.DATA_LOSS,
+]);
+const RETRYABLE: ReadonlySet<number> = new Set([status.UNAVAILABLE, status.RESOURCE_EXHAUSTED]);
+
+const grpcCode = (e: unknown): number | undefined =>
+  e instanceof Error && typeof (e as Partial<ServiceError>).code === 'number' ? (e as ServiceError).code : undefined;
+
+/** A timed-out attempt: cockatiel's TaskCancelledError, or the gRPC deadline itself. */
+const isAttemptTimeout = (e: unknown): boolean =>
+  (e instanceof Error && e.name === 'TaskCancelledError') || grpcCode(e) === status.DEADLINE_EXCEEDED;
+
+const BREAKER_STATE: Record<CircuitState, number> = {
+  [CircuitState.Closed]: 0,
+  [CircuitState.HalfOpen]: 1,
+  [CircuitState.Open]: 2,
+  [CircuitState.Isolated]: 2,
+};
+
+export interface Resilience {
+  /**
+   * Runs `attempt` under the method's policy: bulkhead → retry → breaker → per-attempt
+   * timeout. `signal` is the request's overall budget; each attempt gets its own signal,
+   * which cancels the gRPC call when the attempt times out or the budget ends.
+   */
+  execute<T>(method: string, attempt: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T>;
+  /** Seconds until the breaker tries a probe; for Retry-After. */
+  readonly retryAfterSeconds: number;
+  /** Each attempt's time limit; also caps the gRPC deadline sent. */
+  readonly attemptTimeoutMs: number;
+}
+
+/**
+ * The client policies towards patient-rpc: one breaker for the upstream, a bulkhead and a
+ * retry policy per method. Cockatiel's traps are handled here: `maxAttempts` counts
+ * retries, not calls; the wait between retries ignores the signal (each attempt checks
+ * it first); the timeout aborts its signal on return (`abortOnReturn: false`, since the
+ * call has settled by then anyway).
+ */
+export function createResilience(config: ResilienceConfig, registry: Registry, upstream = 'patient-rpc'): Resilience {
+  const metrics = createResilienceMetrics(registry);
+  const budget = new RetryBudget(config.retry.budgetRatio, config.retry.budgetMinPerSecond);
+
+  const breaker: CircuitBreakerPolicy = circuitBreaker(
+    handleWhen((e) => UPSTREAM_FAILURES.has(grpcCode(e) ?? -1) || isAttemptTimeout(e)),
+    {
+      halfOpenAfter: config.breaker.halfOpenAfterMs,
+      breaker: new SamplingBreaker({
+        threshold: config.breaker.failureRatio,
+        duration: config.breaker.windowMs,
+        // "at least N requests in the window"; cockatiel's default (5/threshold rps) would
+        // keep a low-traffic breaker closed forever.
+        minimumRps: config.breaker.minimumRequests / (config.breaker.windowMs / 1000),
+      }),
+    },
+  );
+  metrics.breakerState.set({ upstream }, 0);
+  breaker.onStateChange((state) => {
+    metrics.breakerState.set({ upstream }, BREAKER_STATE[state]);
+    metrics.breakerTransitions.inc({ upstream, to: CircuitState[state].toLowerCase() });
+    trace.getActiveSpan()?.addEvent('breaker.state_change', { upstream, state: CircuitState[state] });
+  });
+
+  const attemptTimeout = timeout(config.attemptTimeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
+  attemptTimeout.onTimeout(() => trace.getActiveSpan()?.addEvent('rpc.attempt_timeout'));
+  const bulkheads = new Map<string, BulkheadPolicy>();
+  const bulkheadFor = (method: string) => {
+    let b = bulkheads.get(method);
+    if (!b) {
+      b = bulkhead(config.bulkhead.maxConcurrent, config.bulkhead.queue);
+      b.onReject(() => {
+        metrics.bulkheadRejections.inc({ method });
+        trace.getActiveSpan()?.addEvent('bulkhead.rejected', { method });
+      });
+      bulkheads.set(method, b);
+    }
+    return b;
+  };
+
+  const policyFor = (method: string, deadlineSignal: AbortSignal) => {
+    if (!IDEMPOTENT_METHODS.has(method)) return wrap(bulkheadFor(method), breaker, attemptTimeout);
+    const retryPolicy = retry(
+      handleWhen((e) => {
+        if (deadlineSignal.aborted) return false;
+        const code = grpcCode(e);
+        const reason = code !== undefined && RETRYABLE.has(code) ? status[code] : isAttemptTimeout(e) ? 'ATTEMPT_TIMEOUT' : undefined;
+        if (!reason || !budget.tryWithdraw()) return false;
+        metrics.retries.inc({ method, reason });
+        trace.getActiveSpan()?.addEvent('rpc.retry', { method, reason });
+        return true;
+      }),
+      {
+        maxAttempts: config.retry.maxRetries,
+        backoff: new ExponentialBackoff({ initialDelay: config.retry.initialDelayMs, maxDelay: config.retry.maxDelayMs }),
+      },
+    );
+    return wrap(bulkheadFor(method), retryPolicy, breaker, attemptTimeout);
+  };
+
+  return {
+    attemptTimeoutMs: config.attemptTimeoutMs,
+    get retryAfterSeconds() {
+      return Math.max(1, Math.ceil(config.breaker.halfOpenAfterMs / 1000));
+    },
+    async execute(method, attempt, signal) {
+      budget.deposit();
+      try {
+        return await policyFor(method, signal).execute(({ signal: attemptSignal }) => {
+          // The backoff wait before a retry does not watch the signal: check it here.
+          if (signal.aborted) throw signal.reason;
+          return attempt(attemptSignal);
+        }, signal);
+      } catch (error) {
+        if (isAttemptTimeout(error)) metrics.timeouts.inc({ method });
+        throw error;
+      }
+    },
+  };
+}
+
+function createResilienceMetrics(registry: Registry) {
+  return {
+    breakerState: new Gauge({
+      name: 'rpc_client_breaker_state',
+      help: 'Circuit breaker state towards the upstream: 0 closed, 1 half-open, 2 open.',
+      labelNames: ['upstream'] as const,
+      registers: [registry],
+    }),
+    breakerTransitions: new Counter({
+      name: 'rpc_client_breaker_transitions_total',
+      help: 'Circuit breaker state changes, by the state entered.',
+      labelNames: ['upstream', 'to'] as const,
+      registers: [registry],
+    }),
+    retries: new Counter({
+      name: 'rpc_client_retries_total',
+      help: 'Retried rpc attempts, by method and reason.',
+      labelNames: ['method', 'reason'] as const,
+      registers: [registry],
+    }),
+    timeouts: new Counter({
+      name: 'rpc_client_timeouts_total',
+      help: 'rpc calls that failed on a timed-out attempt, by method.',
+      labelNames: ['method'] as const,
+      registers: [registry],
+    }),
+    bulkheadRejections: new Counter({
+      name: 'rpc_client_bulkhead_rejections_total',
+      help: 'rpc calls rejected because the method bulkhead and its queue were full.',
+      labelNames: ['method'] as const,
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,138 @@
+import { status, type handleClientStreamingCall, type ServerReadableStream } from '@grpc/grpc-js';
+import {
+  ACTION_ROLE,
+  roleFor,
+  type GrpcMetrics,
+  type ImportJob,
+  type Logger,
+  type PatientServiceHandlers,
+} from '@patient-mesh/runtime';
+import type { AuditEntry } from '../audit/auditChain.js';
+import { UUID_PATTERN, uuidv7 } from '../domain/uuidv7.js';
+import { auditedUnary } from '../grpc/auditedUnary.js';
+import { principalFrom, requestIdFrom, traceIdFrom } from '../grpc/callContext.js';
+import { invalidArgument, isRpcError, notFound, RpcError } from '../grpc/RpcError.js';
+import type { ImportStore } from './ImportStore.js';
+import { receiveUpload } from './receiveUpload.js';
+
+export interface ImportHandlersOptions {
+  maxLineBytes: number;
+  batchSize: number;
+  /** Most unfinished jobs; a new upload beyond it is RESOURCE_EXHAUSTED. */
+  queueDepth: number;
+}
+
+export interface ImportHandlersDeps {
+  store: ImportStore;
+  audit: { append(entry: AuditEntry): Promise<void> };
+  logger: Logger;
+  metrics: GrpcMetrics;
+  /** This replica's lease owner id (it holds the receiving lease). */
+  owner: string;
+  /** Called when a job is staged, so a worker can pick it up without waiting for the poll. */
+  onStaged(jobId: string): void;
+}
+
+type ImportChunk = { data: Buffer };
+
+/** ImportResponses (client streaming) and GetImport; one audit record per call. */
+export function createImportHandlers(
+  options: ImportHandlersOptions,
+  deps: ImportHandlersDeps,
+): Pick<PatientServiceHandlers, 'ImportResponses' | 'GetImport'> {
+  const ImportResponses: handleClientStreamingCall<ImportChunk, ImportJob> = (call, callback) => {
+    const method = 'ImportResponses';
+    const end = deps.metrics.duration.startTimer({ grpc_method: method });
+    deps.metrics.inFlight.inc({ grpc_method: method });
+    const finish = (code: status) => {
+      const labels = { grpc_method: method, grpc_code: status[code] };
+      end(labels);
+      deps.metrics.handled.inc(labels);
+      deps.metrics.inFlight.dec({ grpc_method: method });
+    };
+    importUpload(call, options, deps).then(
+      (job) => {
+        finish(status.OK);
+        callback(null, job);
+      },
+      (error: unknown) => {
+        const rpc = isRpcError(error) ? error : new RpcError(status.INTERNAL, 'internal error');
+        if (!isRpcError(error)) deps.logger.error({ err: error }, 'import upload failed');
+        finish(rpc.code);
+        callback({ code: rpc.code, details: rpc.message });
+      },
+    );
+  };
+
+  return {
+    ImportResponses: ImportResponses as PatientServiceHandlers['ImportResponses'],
+    GetImport: auditedUnary(
+      'GetImport',
+      {
+        action: 'import.read',
+        patientIds: () => [''],
+        async handle(req) {
+          if (!UUID_PATTERN.test(req.id)) throw invalidArgument('id', 'must be a UUID');
+          const job = await deps.store.get(req.id.toLowerCase());
+          if (!job) throw notFound('import job');
+          return job;
+        },
+      },
+      deps,
+    ),
+  };
+}
+
+async function importUpload(
+  call: ServerReadableStream<ImportChunk, ImportJob>,
+  options: ImportHandlersOptions,
+  deps: ImportHandlersDeps,
+): Promise<ImportJob> {
+  const principal = principalFrom(call.metadata);
+  const base = {
+    actor: principal.sub,
+    action: 'import.create',
+    patientId: '',
+    requestId: requestIdFrom(call.metadata),
+    traceId: traceIdFrom(call.metadata),
+  };
+  const role = roleFor(principal, 'import.create');
+  if (!role) {
+    await record(deps, { ...base, role: principal.roles.join(',') || 'none', outcome: 'denied' });
+    throw new RpcError(status.PERMISSION_DENIED, `role ${ACTION_ROLE['import.create']} required for import.create`);
+  }
+  if ((await deps.store.openJobs()) >= options.queueDepth) {
+    await record(deps, { ...base, role, outcome: 'error' });
+    throw new RpcError(status.RESOURCE_EXHAUSTED, 'import queue is full; retry later');
+  }
+
+  const jobId = uuidv7();
+  await deps.store.create(jobId, principal.sub, deps.owner);
+  const log = deps.logger.child({ jobId });
+  log.info('import upload started');
+  let job: ImportJob;
+  try {
+    job = await receiveUpload(jobId, call, deps.store, options);
+  } catch (error) {
+    await deps.store.abort(jobId).catch((e: unknown) => log.error({ err: e }, 'import abort failed'));
+    await record(deps, { ...base, role, outcome: 'error' }).catch(() => {});
+    if (call.cancelled) {
+      log.info('import upload cancelled; job aborted');
+      throw new RpcError(status.CANCELLED, 'upload cancelled');
+    }
+    throw error;
+  }
+  await record(deps, { ...base, role, outcome: 'ok' });
+  log.info({ linesTotal: job.linesTotal }, 'import staged');
+  deps.onStaged(jobId);
+  return job;
+}
+
+async function record(deps: ImportHandlersDeps, entry: AuditEntry): Promise<void> {
+  try {
+    await deps.audit.append(entry);
+  } catch (error) {
+    deps.logger.error({ err: error }, 'audit append failed');
+    throw new RpcError(status.UNAVAILABLE, 'audit trail unavailable; request not served');
+  }
+}
