@@ -30,7 +30,7 @@ describe('distributed tracing', () => {
     });
     const databaseUrl = await createDatabase(inject('postgresUrl'), `obs_traces_${Date.now()}`);
     rpc = await startService('patient-rpc', {
-      env: rpcEnv({ PM_SEED__PATIENTS: '3', PM_DATABASE__URL: databaseUrl, ...otel('patient-rpc') }),
+      env: rpcEnv({ PM_LOG__LEVEL: 'debug', PM_SEED__PATIENTS: '3', PM_DATABASE__URL: databaseUrl, ...otel('patient-rpc') }),
       nodeArgs: TELEMETRY,
     });
     api = await startService('patient-api', {
@@ -45,8 +45,11 @@ describe('distributed tracing', () => {
   const keys = async () => (testKeys ??= await createTestKeys());
 
   afterAll(async () => {
+    // The collector is gone by now: the telemetry flush is bounded, the exit stays clean.
+    const started = Date.now();
     expect(await api?.stop()).toBe(0);
     expect(await rpc?.stop()).toBe(0);
+    expect(Date.now() - started).toBeLessThan(9_000);
     await receiver?.close();
   });
 
@@ -103,7 +106,7 @@ describe('distributed tracing', () => {
 
     // The request's log lines carry its trace id.
     const logged = await poll(
-      () => [...api.logs, ...rpc.logs].find((r) => r['trace_id'] === server.traceId),
+      () => rpc.logs.find((r) => r.msg === 'call handled' && r['trace_id'] === server.traceId),
       200,
       'log line with trace_id',
     );
@@ -112,6 +115,20 @@ describe('distributed tracing', () => {
     // Business spans: the audit commit of this read, with its batch size.
     const auditSpan = await poll(() => trace().find((s) => s.name === 'audit.commit'), 200, 'audit span');
     expect(Number(attr(auditSpan, 'audit.batch_size'))).toBeGreaterThanOrEqual(1);
+
+    // Latency histograms carry the trace id as an exemplar, in OpenMetrics only; the text
+    // format is unchanged afterwards (counters keep their _total names).
+    const admin = `http://127.0.0.1:${api.ports.admin}/metrics`;
+    const om = await fetch(admin, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });
+    expect(om.headers.get('content-type')).toContain('application/openmetrics-text');
+    const omText = await om.text();
+    expect(omText).toMatch(
+      new RegExp(`http_server_request_duration_seconds_bucket\\{[^}]*route="/api/v1/patients/:id"[^}]*\\} \\d+ # \\{trace_id="${server.traceId}"\\}`),
+    );
+    expect(omText).toMatch(/grpc_client_handling_seconds_bucket\{[^}]*\} \d+ # \{trace_id="[0-9a-f]{32}"\}/);
+    const text = await (await fetch(admin)).text();
+    expect(text).toContain('# TYPE http_server_requests_total counter');
+    expect(text).not.toContain('# {trace_id=');
 
     // Nothing exported names the patient or carries the token.
     const exported = receiver.bodies.join('\n');
@@ -128,6 +145,15 @@ describe('distributed tracing', () => {
       expect(res.status).toBe(200);
     }
     expect(Date.now() - started).toBeLessThan(5_000);
+    // The lost spans are counted once the exporter gives up on them.
+    await poll(
+      async () => {
+        const text = await (await fetch(`http://127.0.0.1:${api.ports.admin}/metrics`)).text();
+        return Number(/^otel_spans_dropped_total\{[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0) > 0;
+      },
+      400,
+      'otel_spans_dropped_total > 0',
+    );
   });
 });
 

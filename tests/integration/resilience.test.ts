@@ -3,10 +3,11 @@
 // and from inside (each service's /metrics).
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { request } from '../support/http.ts';
 import { metricValue } from '../support/metrics.ts';
-import { apiEnv, rpcEnv, startService, type ServiceProcess } from '../support/services.ts';
+import { apiEnv, createDatabase, rpcEnv, startService, type ServiceProcess } from '../support/services.ts';
 import { createTestKeys, type TestKeys } from '../support/tokens.ts';
 
 const ADMIN_TOKEN = 'test-fault-token';
@@ -65,6 +66,34 @@ describe('resilience policies', () => {
     expect(res.status).toBe(504);
     expect(res.body).toMatchObject({ reason: 'timeout', status: 504 });
     await expect.poll(() => metricValue(rpc.ports.admin, 'grpc_server_cancelled_total', { grpc_method: 'GetPatient' }), { timeout: 5000 }).toBeGreaterThanOrEqual(1);
+  });
+
+  it('on PostgreSQL, the request budget cancels the database statement it was waiting on', async () => {
+    const databaseUrl = await createDatabase(inject('postgresUrl'), `res_${Date.now()}`);
+    const rpc = await startService('patient-rpc', { env: rpcEnv({ PM_SEED__PATIENTS: '2', PM_DATABASE__URL: databaseUrl }) });
+    processes.push(rpc);
+    const { base } = await api(rpc, { PM_HTTP__REQUEST_TIMEOUT_MS: '500', PM_RESILIENCE__RETRY__MAX_RETRIES: '0' });
+    const id = (await request(`${base}/api/v1/patients?limit=1`, { token })).body.items[0].id;
+    const locker = new pg.Client({ connectionString: databaseUrl });
+    await locker.connect();
+    const waiting = async () =>
+      (
+        await locker.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'SELECT id::text%'",
+        )
+      ).rows[0].n as number;
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE patients IN ACCESS EXCLUSIVE MODE');
+      const res = await request(`${base}/api/v1/patients/${id}`, { token });
+      expect(res.status).toBe(504);
+      // The blocked SELECT is cancelled on the server, not left waiting for the lock.
+      await expect.poll(waiting, { timeout: 3000, interval: 50 }).toBe(0);
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
+    }
+    expect((await request(`${base}/api/v1/patients/${id}`, { token })).status).toBe(200);
   });
 
   it('breaker opens at 60 % UNAVAILABLE, fails fast without reaching rpc, probes half-open and closes when healthy', async () => {
@@ -138,7 +167,7 @@ describe('resilience policies', () => {
   it('rpc killed: fast 503s, the api stays up with flat memory, and recovers when rpc returns', async () => {
     const rpc = await faultyRpc();
     const port = rpc.ports.grpc!;
-    const { base, process: apiProcess } = await api(`static:///127.0.0.1:${port}`);
+    const { base, process: apiProcess } = await api(`static:///127.0.0.1:${port}`, { PM_RATE_LIMIT__ENABLED: "false" });
     const id = (await request(`${base}/api/v1/patients?limit=1`, { token })).body.items[0].id;
     await rpc.stop('SIGKILL');
 

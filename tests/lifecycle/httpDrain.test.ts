@@ -8,7 +8,7 @@ import { startForwarder, type Forwarder } from '../support/forwarder.ts';
 import { request } from '../support/http.ts';
 import { apiEnv, rpcEnv, startService, type ServiceProcess } from '../support/services.ts';
 import { createTestKeys, type TestKeys } from '../support/tokens.ts';
-import { startLoad } from './harness/loadGenerator.ts';
+import { LOAD_TEST_API_ENV, startLoad } from './harness/loadGenerator.ts';
 
 const SHUTDOWN_TIMEOUT_SECONDS = 10;
 const CONNECTIONS = 32;
@@ -38,6 +38,7 @@ async function startApi(extra: Record<string, string> = {}): Promise<ServiceProc
   const api = await startService('patient-api', {
     env: apiEnv(`127.0.0.1:${rpc.ports.grpc}`, keys.jwksFile, {
       PM_LIFECYCLE__SHUTDOWN_TIMEOUT_SECONDS: String(SHUTDOWN_TIMEOUT_SECONDS),
+      ...LOAD_TEST_API_ENV,
       ...extra,
     }),
   });

@@ -4,6 +4,16 @@
 // duration and a request count.
 import { Agent, request } from 'node:http';
 
+/**
+ * patient-api settings for load tests: one test subject at ~1000 requests/s would hit the
+ * per-subject rate limit, and on a shared 2-core machine event-loop lag would trigger load
+ * shedding; both answer early with 429/503, which these tests would count as drain failures.
+ */
+export const LOAD_TEST_API_ENV: Record<string, string> = {
+  PM_RATE_LIMIT__ENABLED: 'false',
+  PM_SHEDDING__ENABLED: 'false',
+};
+
 export interface LoadOptions {
   url: string | (() => string);
   headers?: Record<string, string>;

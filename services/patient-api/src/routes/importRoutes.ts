@@ -67,8 +67,11 @@ function streamUpload(rpc: PatientClient, req: Request, res: Response): Promise<
       if (settled) return;
       if (!call.write({ data: chunk })) req.pause();
     };
+    // An aborted request may still end its stream: only a complete one ends the call.
     const onEnd = () => {
-      if (!settled) call.end();
+      if (settled) return;
+      if (req.complete) call.end();
+      else call.cancel();
     };
     // The client went away before the upload was complete: cancel, so nothing is applied.
     const onClose = () => {

@@ -82,6 +82,8 @@ export function auditedUnary<K extends UnaryMethod>(
       end(labels);
       deps.metrics.handled.inc(labels);
       deps.metrics.inFlight.dec({ grpc_method: method });
+      // One line per call at debug level; carries trace_id/span_id when tracing is on.
+      deps.logger.debug({ method, code: status[code], requestId: requestIdFrom(call.metadata) }, 'call handled');
     }
   };
 }
@@ -110,10 +112,14 @@ async function run<Req, Res>(
   call.once('cancelled', onCancel);
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
+  // The client's remaining budget bounds the database work: past it, statements are cancelled.
+  const signal = Number.isFinite(deadlineMs)
+    ? AbortSignal.any([controller.signal, AbortSignal.timeout(Math.max(0, deadlineMs - Date.now()))])
+    : controller.signal;
   const ctx: CallContext = {
     principal,
     requestId: base.requestId,
-    signal: controller.signal,
+    signal,
     remainingMs: () => (Number.isFinite(deadlineMs) ? deadlineMs - Date.now() : Infinity),
   };
 
@@ -150,7 +156,8 @@ async function record(
 function toRpcError(error: unknown, method: string, logger: Logger): RpcError {
   if (isRpcError(error)) return error;
   const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-  if (code === '57014') return new RpcError(status.DEADLINE_EXCEEDED, 'database statement timed out');
+  if (code === '57014') return new RpcError(status.DEADLINE_EXCEEDED, 'database statement cancelled: deadline exceeded');
+  if (error instanceof DOMException && error.name === 'TimeoutError') return new RpcError(status.DEADLINE_EXCEEDED, 'deadline exceeded');
   logger.error({ err: error, method }, 'unexpected error in handler');
   return new RpcError(status.INTERNAL, 'internal error');
 }

@@ -59,8 +59,8 @@ export function createPatientHandlers(
       {
         action: 'patient.read',
         patientIds: (req) => [req.id],
-        async handle(req) {
-          const patient = await patients.get(requireUuid('id', req.id));
+        async handle(req, ctx) {
+          const patient = await patients.get(requireUuid('id', req.id), ctx.signal);
           if (!patient) throw notFound('patient');
           return patient;
         },
@@ -76,9 +76,9 @@ export function createPatientHandlers(
           const ids = (res?.patients ?? []).map((p) => p.id ?? '');
           return ids.length > 0 ? ids : [''];
         },
-        async handle(req) {
+        async handle(req, ctx) {
           const size = pageSize(req.pageSize, 20, 100);
-          const page = await patients.list(pageAfter(req.pageToken), size + 1);
+          const page = await patients.list(pageAfter(req.pageToken), size + 1, ctx.signal);
           const more = page.length > size;
           const shown = more ? page.slice(0, size) : page;
           return { patients: shown, nextPageToken: more ? encodePageToken(shown.at(-1)!.id) : '' };

@@ -110,9 +110,13 @@ async function importUpload(
   await deps.store.create(jobId, principal.sub, deps.owner);
   const log = deps.logger.child({ jobId });
   log.info('import upload started');
+  const cancelled = new AbortController();
+  const onCancel = () => cancelled.abort(new RpcError(status.CANCELLED, 'upload cancelled'));
+  if (call.cancelled) onCancel();
+  call.once('cancelled', onCancel);
   let job: ImportJob;
   try {
-    job = await receiveUpload(jobId, call, deps.store, options);
+    job = await receiveUpload(jobId, call, deps.store, { ...options, signal: cancelled.signal });
   } catch (error) {
     await deps.store.abort(jobId).catch((e: unknown) => log.error({ err: e }, 'import abort failed'));
     await record(deps, { ...base, role, outcome: 'error' }).catch(() => {});
@@ -121,6 +125,8 @@ async function importUpload(
       throw new RpcError(status.CANCELLED, 'upload cancelled');
     }
     throw error;
+  } finally {
+    call.removeListener('cancelled', onCancel);
   }
   await record(deps, { ...base, role, outcome: 'ok' });
   log.info({ linesTotal: job.linesTotal }, 'import staged');

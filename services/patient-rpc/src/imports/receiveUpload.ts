@@ -8,6 +8,8 @@ export interface ReceiveUploadOptions {
   batchSize: number;
   /** Bytes per staging INSERT, whatever the line count. */
   maxBatchBytes?: number;
+  /** Aborted when the client cancels: a source destroyed without an error just ends. */
+  signal: AbortSignal;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
@@ -57,10 +59,12 @@ export async function receiveUpload(
     take();
     if (pending.length >= options.batchSize || pendingBytes >= maxBatchBytes) await flush();
   }
+  options.signal.throwIfAborted();
   splitter.end(split);
   take();
   await flush();
   await inFlight;
+  options.signal.throwIfAborted();
   return store.markStaged(jobId, total);
 }
 

@@ -41,19 +41,22 @@ export interface StoredResponse {
 export class PatientRepository {
   constructor(private readonly db: Db) {}
 
-  async get(id: string): Promise<Patient | undefined> {
-    const [row] = await this.db.query<PatientRow>(`SELECT ${PATIENT_COLUMNS} FROM patients WHERE id = $1`, [id]);
+  async get(id: string, signal?: AbortSignal): Promise<Patient | undefined> {
+    const [row] = await this.db.query<PatientRow>(`SELECT ${PATIENT_COLUMNS} FROM patients WHERE id = $1`, [id], { signal });
     return row && toPatient(row);
   }
 
   /** Up to `limit` patients with id after `after`, in id order. */
-  async list(after: string | undefined, limit: number): Promise<Patient[]> {
+  async list(after: string | undefined, limit: number, signal?: AbortSignal): Promise<Patient[]> {
     const rows = after
-      ? await this.db.query<PatientRow>(`SELECT ${PATIENT_COLUMNS} FROM patients WHERE id > $1 ORDER BY id LIMIT $2`, [
-          after,
-          limit,
-        ])
-      : await this.db.query<PatientRow>(`SELECT ${PATIENT_COLUMNS} FROM patients ORDER BY id LIMIT $1`, [limit]);
+      ? await this.db.query<PatientRow>(
+          `SELECT ${PATIENT_COLUMNS} FROM patients WHERE id > $1 ORDER BY id LIMIT $2`,
+          [after, limit],
+          { signal },
+        )
+      : await this.db.query<PatientRow>(`SELECT ${PATIENT_COLUMNS} FROM patients ORDER BY id LIMIT $1`, [limit], {
+          signal,
+        });
     return rows.map(toPatient);
   }
 

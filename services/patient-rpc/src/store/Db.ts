@@ -1,6 +1,15 @@
+/** Per-query options. */
+export interface QueryOptions {
+  /**
+   * Aborting cancels the statement on the server (pg_cancel_backend) — a call's deadline
+   * or cancellation stops its database work instead of letting it run on.
+   */
+  signal?: AbortSignal;
+}
+
 /** What a query runs on: the database, or one transaction of it. */
 export interface Queryable {
-  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  query<R = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<R[]>;
 }
 
 /** The store's database, PostgreSQL (pg pool) or embedded PGlite, behind one surface. */

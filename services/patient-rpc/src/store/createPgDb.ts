@@ -21,9 +21,23 @@ export function createPgDb({ url, poolMax, statementTimeoutMs }: PgDbOptions): D
   const run = async <R>(q: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) =>
     (await q.query(text, params as unknown[])).rows as R[];
 
+  /** Runs on a dedicated client so an abort can cancel exactly this statement. */
+  const cancellable = async <R>(text: string, params: readonly unknown[] | undefined, signal: AbortSignal) => {
+    signal.throwIfAborted();
+    const client = await pool.connect();
+    const cancel = () => void pool.query('SELECT pg_cancel_backend($1)', [(client as unknown as { processID: number }).processID]).catch(() => {});
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      return await run<R>(client, text, params);
+    } finally {
+      signal.removeEventListener('abort', cancel);
+      client.release();
+    }
+  };
+
   return {
     kind: 'postgres',
-    query: (text, params) => run(pool, text, params),
+    query: (text, params, options) => (options?.signal ? cancellable(text, params, options.signal) : run(pool, text, params)),
     async transaction(fn) {
       const client = await pool.connect();
       const tx: Queryable = { query: (text, params) => run(client, text, params) };

@@ -14,7 +14,12 @@ export async function createPgliteDb({ dataDir }: PgliteDbOptions): Promise<Db> 
   let waiting = 0;
   return {
     kind: 'pglite',
-    query: async (text, params) => (await db.query(text, params as unknown[])).rows as never[],
+    // PGlite runs statements in this process one at a time: a cancelled call stops before
+    // its statement starts rather than during it.
+    query: async (text, params, options) => {
+      options?.signal?.throwIfAborted();
+      return (await db.query(text, params as unknown[])).rows as never[];
+    },
     async transaction(fn) {
       waiting += 1;
       try {

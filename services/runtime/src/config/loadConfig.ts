@@ -18,6 +18,7 @@ type Tree = Record<string, unknown>;
  * Reads a service's YAML config, applies environment overrides and validates the result
  * with `schema` once. `PM_HTTP__REQUEST_TIMEOUT_MS=500` sets `http.requestTimeoutMs`;
  * values are parsed as YAML scalars, so numbers, booleans and `[a, b]` lists work.
+ * `${prefix}TEST_*` variables are reserved for test-only switches and never read as config.
  * Throws ConfigError naming the key, its source (file or variable) and the reason.
  */
 export function loadConfig<S extends z.ZodType>(schema: S, options: LoadConfigOptions): z.infer<S> {
@@ -27,7 +28,8 @@ export function loadConfig<S extends z.ZodType>(schema: S, options: LoadConfigOp
   const sources = new Map<string, string>();
 
   for (const [name, raw] of Object.entries(options.env)) {
-    if (!name.startsWith(prefix) || raw === undefined) continue;
+    // `PM_TEST_*` switches (e.g. PM_TEST_DISABLE_DRAIN) are test-only flags read by main.ts, not config.
+    if (!name.startsWith(prefix) || name.startsWith(`${prefix}TEST_`) || raw === undefined) continue;
     const path = name.slice(prefix.length).split('__').map(snakeToCamel);
     setPath(tree, path, parseScalar(raw));
     sources.set(path.join('.'), `environment variable ${name}`);

@@ -94,11 +94,19 @@ export class Lifecycle {
   addHttpServer(name: string, server: Server): HttpDrain {
     const http = trackHttpServer(server);
     this.addDrainStep(name, async (signal) => {
-      if (this.options.drain === false) return http.closeAtOnce();
-      const report = await http.drain({ idleSocketQuietMs: this.options.idleSocketQuietMs, signal });
-      if (report.requestsCut > 0 || report.socketsClosed > 0)
-        this.deps.logger.warn({ server: name, ...report }, 'drain cut connections');
-      return report;
+      // Logged when the budget runs out, before the sockets are cut and the process exits
+      // (a log after the cut would race the exit and be lost).
+      const onAbort = () => {
+        const { sockets, inFlight } = http.stats();
+        this.deps.logger.warn({ server: name, socketsClosed: sockets, requestsCut: inFlight }, 'drain cut connections');
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        if (this.options.drain === false) return await http.closeAtOnce();
+        return await http.drain({ idleSocketQuietMs: this.options.idleSocketQuietMs, signal });
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
     });
     return http;
   }

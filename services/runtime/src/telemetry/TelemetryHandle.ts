@@ -2,8 +2,8 @@
 export interface TelemetryHandle {
   /** True when an OTLP endpoint was configured and the SDK started. */
   readonly enabled: boolean;
-  /** Flushes queued spans and stops the SDK; resolves (never rejects) when done. */
-  shutdown(): Promise<void>;
+  /** Flushes queued spans and stops the SDK; resolves (never rejects) within `timeoutMs` (default 2 s). */
+  shutdown(timeoutMs?: number): Promise<void>;
   /** Spans lost so far: failed exports and queue overflow. */
   droppedSpans(): number;
 }

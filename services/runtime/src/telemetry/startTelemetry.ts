@@ -75,7 +75,13 @@ export async function startTelemetry(env: TelemetryEnv, mainScript: string | und
   return {
     enabled: true,
     droppedSpans: () => exporter.failed,
-    shutdown: () => (stopping ??= sdk.shutdown().catch(() => undefined)),
+    // A collector that is down makes the exporter retry; the flush gets a bounded slice of
+    // the grace period and whatever is still queued after it is dropped.
+    shutdown: (timeoutMs = 2000) =>
+      (stopping ??= Promise.race([
+        sdk.shutdown().catch(() => undefined),
+        new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
+      ])),
   };
 }
 

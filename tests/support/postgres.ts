@@ -1,0 +1,70 @@
+// A throwaway PostgreSQL server from Debian's binaries, on loopback, for tests and benchmarks.
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = process.env['PG_BIN'] ?? '/usr/lib/postgresql/15/bin';
+
+export interface PostgresServer {
+  /** URL of the `postgres` database as superuser. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** initdb and postgres refuse to run as root: run them as `postgres` there. */
+function asPostgres(cmd: string, args: string[]): [string, string[]] {
+  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', cmd, ...args]] : [cmd, args];
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function startPostgres(settings: Record<string, string> = {}): Promise<PostgresServer> {
+  if (!existsSync(join(BIN, 'postgres')))
+    throw new Error(`PostgreSQL binaries not found in ${BIN}: run scripts/ensure-test-deps.sh (installs postgresql-15)`);
+  const dir = mkdtempSync(join(tmpdir(), 'pm-pg-'));
+  chmodSync(dir, 0o777);
+  const data = join(dir, 'data');
+  const [initCmd, initArgs] = asPostgres(join(BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  execFileSync(initCmd, initArgs, { stdio: 'ignore' });
+  const port = await freePort();
+  const options = { fsync: 'off', max_connections: '200', shared_buffers: '64MB', ...settings };
+  const [cmd, args] = asPostgres(join(BIN, 'postgres'), [
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    ...Object.entries(options).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+  ]);
+  const server = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  await new Promise<void>((resolve, reject) => {
+    server.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes('ready to accept connections')) resolve();
+    });
+    server.once('exit', (code) => reject(new Error(`postgres exited ${code}: ${stderr}`)));
+  });
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async stop() {
+      // runuser does not forward signals to postgres: stop the server itself.
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      const [stopCmd, stopArgs] = asPostgres(join(BIN, 'pg_ctl'), ['-D', data, 'stop', '-m', 'fast', '-w', '-t', '30']);
+      execFileSync(stopCmd, stopArgs, { stdio: 'ignore' });
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
