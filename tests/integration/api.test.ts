@@ -305,6 +305,8 @@ describe.each(['pglite', 'postgres'] as const)('patient API on %s', (backend) =>
           (r) => ({ code: 0, out: r.stdout }),
           (e: { code: number; stdout: string }) => ({ code: e.code, out: e.stdout }),
         );
+      const id = await firstPatientId();
+      for (let i = 0; i < 5; i++) await request(`${base}/api/v1/patients/${id}`, { token: clinician });
       const ok = await verify();
       expect(ok.code, ok.out).toBe(0);
       expect(ok.out).toMatch(/intact: \d+ records/);

@@ -122,7 +122,9 @@ describe('ePRO bulk import on postgres', () => {
     expect(res.status).toBe(202);
     const job = await pollJob(base, importer, res.body.id, finished);
     expect(job).toMatchObject({ state: 'done', linesTotal: 12, accepted: 3, rejected: 8, duplicate: 1 });
-    const reasons = Object.fromEntries(job.firstErrors.map((e: { line: number; reason: string }) => [e.line, e.reason]));
+    const reasons = Object.fromEntries(
+      job.firstErrors.map((e: { line: number; reason: string }) => [e.line, e.reason]),
+    );
     expect(reasons).toEqual({
       2: 'not valid JSON',
       3: 'not valid UTF-8',

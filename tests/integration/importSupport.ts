@@ -110,12 +110,7 @@ export async function pollJob(
 }
 
 /** Polls the database row of a job (for when no rpc is up to ask). */
-export async function pollJobRow(
-  db: pg.Client,
-  id: string,
-  done: (row: any) => boolean,
-  tries = 600,
-): Promise<any> {
+export async function pollJobRow(db: pg.Client, id: string, done: (row: any) => boolean, tries = 600): Promise<any> {
   let row: any;
   for (let i = 0; i < tries; i++) {
     ({

@@ -30,7 +30,12 @@ describe('distributed tracing', () => {
     });
     const databaseUrl = await createDatabase(inject('postgresUrl'), `obs_traces_${Date.now()}`);
     rpc = await startService('patient-rpc', {
-      env: rpcEnv({ PM_LOG__LEVEL: 'debug', PM_SEED__PATIENTS: '3', PM_DATABASE__URL: databaseUrl, ...otel('patient-rpc') }),
+      env: rpcEnv({
+        PM_LOG__LEVEL: 'debug',
+        PM_SEED__PATIENTS: '3',
+        PM_DATABASE__URL: databaseUrl,
+        ...otel('patient-rpc'),
+      }),
       nodeArgs: TELEMETRY,
     });
     api = await startService('patient-api', {
@@ -123,7 +128,9 @@ describe('distributed tracing', () => {
     expect(om.headers.get('content-type')).toContain('application/openmetrics-text');
     const omText = await om.text();
     expect(omText).toMatch(
-      new RegExp(`http_server_request_duration_seconds_bucket\\{[^}]*route="/api/v1/patients/:id"[^}]*\\} \\d+ # \\{trace_id="${server.traceId}"\\}`),
+      new RegExp(
+        `http_server_request_duration_seconds_bucket\\{[^}]*route="/api/v1/patients/:id"[^}]*\\} \\d+ # \\{trace_id="${server.traceId}"\\}`,
+      ),
     );
     expect(omText).toMatch(/grpc_client_handling_seconds_bucket\{[^}]*\} \d+ # \{trace_id="[0-9a-f]{32}"\}/);
     const text = await (await fetch(admin)).text();

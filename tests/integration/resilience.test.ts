@@ -65,12 +65,18 @@ describe('resilience policies', () => {
     const res = await request(`${base}/api/v1/patients/${randomUUID()}`, { token });
     expect(res.status).toBe(504);
     expect(res.body).toMatchObject({ reason: 'timeout', status: 504 });
-    await expect.poll(() => metricValue(rpc.ports.admin, 'grpc_server_cancelled_total', { grpc_method: 'GetPatient' }), { timeout: 5000 }).toBeGreaterThanOrEqual(1);
+    await expect
+      .poll(() => metricValue(rpc.ports.admin, 'grpc_server_cancelled_total', { grpc_method: 'GetPatient' }), {
+        timeout: 5000,
+      })
+      .toBeGreaterThanOrEqual(1);
   });
 
   it('on PostgreSQL, the request budget cancels the database statement it was waiting on', async () => {
     const databaseUrl = await createDatabase(inject('postgresUrl'), `res_${Date.now()}`);
-    const rpc = await startService('patient-rpc', { env: rpcEnv({ PM_SEED__PATIENTS: '2', PM_DATABASE__URL: databaseUrl }) });
+    const rpc = await startService('patient-rpc', {
+      env: rpcEnv({ PM_SEED__PATIENTS: '2', PM_DATABASE__URL: databaseUrl }),
+    });
     processes.push(rpc);
     const { base } = await api(rpc, { PM_HTTP__REQUEST_TIMEOUT_MS: '500', PM_RESILIENCE__RETRY__MAX_RETRIES: '0' });
     const id = (await request(`${base}/api/v1/patients?limit=1`, { token })).body.items[0].id;
@@ -126,11 +132,18 @@ describe('resilience policies', () => {
 
     await setFaults(rpc, {});
     // After the half-open delay one probe goes through; its success closes the breaker.
-    await expect.poll(async () => (await request(`${base}/api/v1/patients/${id}`, { token })).status, { timeout: 5000, interval: 100 }).toBe(200);
+    await expect
+      .poll(async () => (await request(`${base}/api/v1/patients/${id}`, { token })).status, {
+        timeout: 5000,
+        interval: 100,
+      })
+      .toBe(200);
     expect(await rpcArrivals(rpc, 'GetPatient')).toBe(before + 1);
     expect(await metricValue(apiProcess.ports.admin, 'rpc_client_breaker_state')).toBe(0);
     for (const to of ['open', 'halfopen', 'closed'])
-      expect(await metricValue(apiProcess.ports.admin, 'rpc_client_breaker_transitions_total', { to })).toBeGreaterThanOrEqual(1);
+      expect(
+        await metricValue(apiProcess.ports.admin, 'rpc_client_breaker_transitions_total', { to }),
+      ).toBeGreaterThanOrEqual(1);
     for (let i = 0; i < 10; i++) expect((await request(`${base}/api/v1/patients/${id}`, { token })).status).toBe(200);
   });
 
@@ -149,7 +162,15 @@ describe('resilience policies', () => {
     const creates = await rpcArrivals(rpc, 'CreatePatient');
     const create = await request(`${base}/api/v1/patients`, {
       token,
-      body: { trialId: 'T-R', siteId: 'S-1', subjectCode: 'R-1', givenName: 'Retry', familyName: 'Never', birthDate: '1990-01-01', sex: 'male' },
+      body: {
+        trialId: 'T-R',
+        siteId: 'S-1',
+        subjectCode: 'R-1',
+        givenName: 'Retry',
+        familyName: 'Never',
+        birthDate: '1990-01-01',
+        sex: 'male',
+      },
     });
     expect(create.status).toBe(503);
     expect(await rpcArrivals(rpc, 'CreatePatient')).toBe(creates + 1);
@@ -167,11 +188,12 @@ describe('resilience policies', () => {
   it('rpc killed: fast 503s, the api stays up with flat memory, and recovers when rpc returns', async () => {
     const rpc = await faultyRpc();
     const port = rpc.ports.grpc!;
-    const { base, process: apiProcess } = await api(`static:///127.0.0.1:${port}`, { PM_RATE_LIMIT__ENABLED: "false" });
+    const { base, process: apiProcess } = await api(`static:///127.0.0.1:${port}`, { PM_RATE_LIMIT__ENABLED: 'false' });
     const id = (await request(`${base}/api/v1/patients?limit=1`, { token })).body.items[0].id;
     await rpc.stop('SIGKILL');
 
-    const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${apiProcess.child.pid}/status`, 'utf8'))![1]) * 1024;
+    const rss = () =>
+      Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${apiProcess.child.pid}/status`, 'utf8'))![1]) * 1024;
     for (let i = 0; i < 50; i++) await request(`${base}/api/v1/patients/${id}`, { token });
     const rssBefore = rss();
     for (let i = 0; i < 500; i++) {
@@ -183,9 +205,16 @@ describe('resilience policies', () => {
     expect((await fetch(`http://127.0.0.1:${apiProcess.ports.admin}/livez`)).status).toBe(200);
 
     // A new rpc on the same port (the data was in memory: find any patient again).
-    const back = await startService('patient-rpc', { env: rpcEnv({ PM_SEED__PATIENTS: '3', PM_GRPC__PORT: String(port) }) });
+    const back = await startService('patient-rpc', {
+      env: rpcEnv({ PM_SEED__PATIENTS: '3', PM_GRPC__PORT: String(port) }),
+    });
     processes.push(back);
-    await expect.poll(async () => (await request(`${base}/api/v1/patients?limit=1`, { token })).status, { timeout: 15_000, interval: 200 }).toBe(200);
+    await expect
+      .poll(async () => (await request(`${base}/api/v1/patients?limit=1`, { token })).status, {
+        timeout: 15_000,
+        interval: 200,
+      })
+      .toBe(200);
   });
 
   it('rate limit: a burst, then the steady rate, with RateLimit and Retry-After headers', async () => {

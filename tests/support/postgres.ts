@@ -28,11 +28,22 @@ async function freePort(): Promise<number> {
 
 export async function startPostgres(settings: Record<string, string> = {}): Promise<PostgresServer> {
   if (!existsSync(join(BIN, 'postgres')))
-    throw new Error(`PostgreSQL binaries not found in ${BIN}: run scripts/ensure-test-deps.sh (installs postgresql-15)`);
+    throw new Error(
+      `PostgreSQL binaries not found in ${BIN}: run scripts/ensure-test-deps.sh (installs postgresql-15)`,
+    );
   const dir = mkdtempSync(join(tmpdir(), 'pm-pg-'));
   chmodSync(dir, 0o777);
   const data = join(dir, 'data');
-  const [initCmd, initArgs] = asPostgres(join(BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+  const [initCmd, initArgs] = asPostgres(join(BIN, 'initdb'), [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--no-sync',
+  ]);
   execFileSync(initCmd, initArgs, { stdio: 'ignore' });
   const port = await freePort();
   const options = { fsync: 'off', max_connections: '200', shared_buffers: '64MB', ...settings };

@@ -1,7 +1,13 @@
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
-import { loadPatientPackageDefinition, loadPatientProto, type PatientServiceHandlers } from '@patient-mesh/runtime';
+import { loadSync } from '@grpc/proto-loader';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import {
+  loadPatientPackageDefinition,
+  loadPatientProto,
+  PROTO_LOADER_OPTIONS,
+  type PatientServiceHandlers,
+} from '@patient-mesh/runtime';
 
 export const SERVICE_NAME = 'patient.v1.PatientService';
 
@@ -25,7 +31,9 @@ export function createRpcServer(handlers: PatientServiceHandlers): RpcServer {
   server.addService(loadPatientProto().patient.v1.PatientService.service, handlers);
   const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
-  new ReflectionService(loadPatientPackageDefinition()).addToServer(server);
+  // Reflection describes every service served, so generic clients can discover health too.
+  const healthDefinition = loadSync(healthProtoPath, PROTO_LOADER_OPTIONS);
+  new ReflectionService({ ...loadPatientPackageDefinition(), ...healthDefinition }).addToServer(server);
 
   return {
     server,

@@ -4,15 +4,18 @@ export type { DiscoveryLogger } from './DiscoveryLogger.js';
 export { InvalidTargetError, isInvalidTargetError } from './InvalidTargetError.js';
 export { createStaticSource } from './createStaticSource.js';
 export { createDnsSource, type DnsSourceOptions } from './createDnsSource.js';
+export { createFileSource, parseEndpointsFile, type FileSourceOptions } from './createFileSource.js';
 export { createKubernetesSource, inClusterKubeConfig, type KubernetesSourceOptions } from './createKubernetesSource.js';
 export { createManualSource, type ManualSource } from './createManualSource.js';
 export { endpointsFromSlices } from './endpointsFromSlices.js';
 export { endpointKey, normalizeEndpoints, sameEndpoints } from './normalizeEndpoints.js';
 export {
   parseDnsPollTarget,
+  parseFileTarget,
   parseKubernetesTarget,
   parseStaticTarget,
   type DnsPollTarget,
+  type FileTarget,
   type KubernetesTarget,
 } from './parseTargets.js';
 export {

@@ -49,6 +49,26 @@ export function parseStaticTarget(uri: GrpcUri): Endpoint[] {
   return parts.map((part) => parseEndpoint(uri, part));
 }
 
+/** `file:///etc/patient-api/endpoints.json?intervalMs=5000` (absolute paths only). */
+export interface FileTarget {
+  path: string;
+  intervalMs?: number;
+}
+
+export function parseFileTarget(uri: GrpcUri): FileTarget {
+  const [path = '', query = ''] = uri.path.split('?', 2);
+  if (path === '' || path.endsWith('/')) throw new InvalidTargetError(text(uri), 'expected file:///absolute/path.json');
+  const target: FileTarget = { path: path.startsWith('/') ? path : `/${path}` };
+  for (const [key, value] of new URLSearchParams(query)) {
+    const intervalMs = Number(value);
+    if (key !== 'intervalMs' || !Number.isInteger(intervalMs) || (intervalMs !== 0 && intervalMs < 100)) {
+      throw new InvalidTargetError(text(uri), `unknown or invalid query parameter ${key}`);
+    }
+    target.intervalMs = intervalMs;
+  }
+  return target;
+}
+
 export function parseDnsPollTarget(uri: GrpcUri): DnsPollTarget {
   const [hostPort = '', query = ''] = uri.path.split('?', 2);
   const target: DnsPollTarget = parseEndpoint(uri, hostPort);

@@ -1,15 +1,16 @@
 import { experimental } from '@grpc/grpc-js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createDnsSource } from './createDnsSource.js';
+import { createFileSource } from './createFileSource.js';
 import { createKubernetesSource, inClusterKubeConfig, type KubernetesSourceOptions } from './createKubernetesSource.js';
 import { createResolverClass } from './createResolverClass.js';
 import { createStaticSource } from './createStaticSource.js';
 import type { DiscoveryLogger } from './DiscoveryLogger.js';
 import { endpointKey } from './normalizeEndpoints.js';
-import { parseDnsPollTarget, parseKubernetesTarget, parseStaticTarget } from './parseTargets.js';
+import { parseDnsPollTarget, parseFileTarget, parseKubernetesTarget, parseStaticTarget } from './parseTargets.js';
 
 /** URI schemes served by `registerDiscoveryResolvers`. `dns:` stays grpc-js's own. */
-export const DISCOVERY_SCHEMES = ['static', 'dns-poll', 'kubernetes'] as const;
+export const DISCOVERY_SCHEMES = ['static', 'file', 'dns-poll', 'kubernetes'] as const;
 
 /** Channel options for round robin over every resolved endpoint (`grpc.lb_policy_name` is ignored by grpc-js). */
 export const ROUND_ROBIN_CHANNEL_OPTIONS = {
@@ -33,6 +34,7 @@ export interface DiscoveryDeps {
 /**
  * Registers, process-wide in this grpc-js copy, resolvers for
  * - `static:///10.0.0.1:50051,10.0.0.2:50051` (fixed list),
+ * - `file:///etc/patient-api/endpoints.json` (a JSON array of "host:port", watched),
  * - `dns-poll:///name:port?intervalMs=5000&mode=lookup|resolve` (DNS re-resolved on a timer),
  * - `kubernetes:///service.namespace:port-or-name` (EndpointSlice watch).
  * Call it before creating a client with such a target: an unknown scheme silently falls
@@ -54,6 +56,13 @@ export function registerDiscoveryResolvers(deps: DiscoveryDeps = {}): void {
     createResolverClass((uri) => createStaticSource(parseStaticTarget(uri)), {
       ...common,
       defaultAuthority: (uri) => endpointKey(parseStaticTarget(uri)[0]!),
+    }),
+  );
+  experimental.registerResolver(
+    'file',
+    createResolverClass((uri) => createFileSource(parseFileTarget(uri)), {
+      ...common,
+      defaultAuthority: (uri) => parseFileTarget(uri).path,
     }),
   );
   experimental.registerResolver(

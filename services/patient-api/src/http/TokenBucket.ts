@@ -30,7 +30,11 @@ export class TokenBucket {
     this.#at = now;
     if (this.#tokens >= 1) {
       this.#tokens -= 1;
-      return { allowed: true, remaining: Math.floor(this.#tokens), resetSeconds: (this.burst - this.#tokens) / this.perSecond };
+      return {
+        allowed: true,
+        remaining: Math.floor(this.#tokens),
+        resetSeconds: (this.burst - this.#tokens) / this.perSecond,
+      };
     }
     return { allowed: false, remaining: 0, resetSeconds: (1 - this.#tokens) / this.perSecond };
   }

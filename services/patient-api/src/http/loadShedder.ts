@@ -41,7 +41,13 @@ export function createLoadShedder(config: ApiConfig['shedding'], registry: Regis
     middleware(_req, _res, next) {
       if (overloaded) {
         shed.inc();
-        throw new HttpProblem({ status: 503, title: 'Overloaded', detail: 'try again shortly', reason: 'shed', retryAfter: 1 });
+        throw new HttpProblem({
+          status: 503,
+          title: 'Overloaded',
+          detail: 'try again shortly',
+          reason: 'shed',
+          retryAfter: 1,
+        });
       }
       next();
     },

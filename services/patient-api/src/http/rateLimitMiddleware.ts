@@ -19,7 +19,11 @@ export interface RateLimiters {
  * `RateLimit-Limit` / `-Remaining` / `-Reset` headers; a refusal is 429 problem+json with
  * `Retry-After`. Idle full buckets are swept so memory stays bounded.
  */
-export function createRateLimiters(config: ApiConfig['rateLimit'], registry: Registry, now = () => performance.now()): RateLimiters {
+export function createRateLimiters(
+  config: ApiConfig['rateLimit'],
+  registry: Registry,
+  now = () => performance.now(),
+): RateLimiters {
   const limited = new Counter({
     name: 'http_rate_limited_total',
     help: 'Requests refused by a rate limit, by scope (global, subject).',

@@ -104,7 +104,13 @@ export function createPatientClient(target: string, deps: PatientClientDeps): Pa
         .execute(
           method,
           (attemptSignal) =>
-            attempt(method, request, options, Math.min(options.deadline, Date.now() + deps.resilience.attemptTimeoutMs), attemptSignal),
+            attempt(
+              method,
+              request,
+              options,
+              Math.min(options.deadline, Date.now() + deps.resilience.attemptTimeoutMs),
+              attemptSignal,
+            ),
           signal,
         )
         .catch((error: unknown) => {

@@ -38,14 +38,24 @@ export class FaultInjector {
     private readonly random: () => number = Math.random,
   ) {
     this.#settings = initial;
-    this.#arrived = new Counter({ name: 'grpc_server_started_total', help: 'gRPC calls that arrived, by method.', labelNames: ['grpc_method'], registers: [registry] });
+    this.#arrived = new Counter({
+      name: 'grpc_server_started_total',
+      help: 'gRPC calls that arrived, by method.',
+      labelNames: ['grpc_method'],
+      registers: [registry],
+    });
     this.#cancelled = new Counter({
       name: 'grpc_server_cancelled_total',
       help: 'gRPC calls cancelled by the client or its deadline while being handled, by method.',
       labelNames: ['grpc_method'],
       registers: [registry],
     });
-    this.#injected = new Counter({ name: 'fault_injected_total', help: 'Injected faults, by method and kind.', labelNames: ['grpc_method', 'kind'], registers: [registry] });
+    this.#injected = new Counter({
+      name: 'fault_injected_total',
+      help: 'Injected faults, by method and kind.',
+      labelNames: ['grpc_method', 'kind'],
+      registers: [registry],
+    });
   }
 
   get settings(): FaultSettings {
@@ -62,7 +72,10 @@ export class FaultInjector {
   wrap<H extends Record<string, UntypedHandleCall>>(handlers: H): H {
     const wrapped: Record<string, UntypedHandleCall> = {};
     for (const [method, handler] of Object.entries(handlers)) {
-      wrapped[method] = handler.length === 2 && method !== 'ImportResponses' ? this.#wrapUnary(method, handler as handleUnaryCall<unknown, unknown>) : handler;
+      wrapped[method] =
+        handler.length === 2 && method !== 'ImportResponses'
+          ? this.#wrapUnary(method, handler as handleUnaryCall<unknown, unknown>)
+          : handler;
     }
     return wrapped as H;
   }
@@ -81,7 +94,10 @@ export class FaultInjector {
         if (call.cancelled) return;
         if (f.errorRate > 0 && this.random() < f.errorRate) {
           this.#injected.inc({ grpc_method: method, kind: 'error' });
-          return callback({ code: status[f.errorCode as keyof typeof status] as status, details: `injected fault: ${f.errorCode}` });
+          return callback({
+            code: status[f.errorCode as keyof typeof status] as status,
+            details: `injected fault: ${f.errorCode}`,
+          });
         }
         return handler(call, callback);
       };

@@ -156,8 +156,10 @@ async function record(
 function toRpcError(error: unknown, method: string, logger: Logger): RpcError {
   if (isRpcError(error)) return error;
   const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-  if (code === '57014') return new RpcError(status.DEADLINE_EXCEEDED, 'database statement cancelled: deadline exceeded');
-  if (error instanceof DOMException && error.name === 'TimeoutError') return new RpcError(status.DEADLINE_EXCEEDED, 'deadline exceeded');
+  if (code === '57014')
+    return new RpcError(status.DEADLINE_EXCEEDED, 'database statement cancelled: deadline exceeded');
+  if (error instanceof DOMException && error.name === 'TimeoutError')
+    return new RpcError(status.DEADLINE_EXCEEDED, 'deadline exceeded');
   logger.error({ err: error, method }, 'unexpected error in handler');
   return new RpcError(status.INTERNAL, 'internal error');
 }

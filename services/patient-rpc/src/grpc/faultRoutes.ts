@@ -8,7 +8,10 @@ const MAX_BODY = 16 * 1024;
  * `GET /faults` and `PUT /faults` on the admin port, behind a bearer token. Absent unless
  * fault injection is enabled and a token is configured.
  */
-export function faultRoutes(faults: FaultInjector, adminToken: string): Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>> {
+export function faultRoutes(
+  faults: FaultInjector,
+  adminToken: string,
+): Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>> {
   if (!faults.enabled || adminToken === '') return {};
   const authorised = (req: IncomingMessage) => {
     const given = Buffer.from(req.headers.authorization ?? '');
@@ -20,7 +23,8 @@ export function faultRoutes(faults: FaultInjector, adminToken: string): Record<s
     res.end(JSON.stringify(body));
   };
   return {
-    'GET /faults': async (req, res) => (authorised(req) ? json(res, 200, faults.settings) : json(res, 401, { error: 'unauthorised' })),
+    'GET /faults': async (req, res) =>
+      authorised(req) ? json(res, 200, faults.settings) : json(res, 401, { error: 'unauthorised' }),
     'PUT /faults': async (req, res) => {
       if (!authorised(req)) return json(res, 401, { error: 'unauthorised' });
       let text = '';

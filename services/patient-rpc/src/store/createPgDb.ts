@@ -25,7 +25,10 @@ export function createPgDb({ url, poolMax, statementTimeoutMs }: PgDbOptions): D
   const cancellable = async <R>(text: string, params: readonly unknown[] | undefined, signal: AbortSignal) => {
     signal.throwIfAborted();
     const client = await pool.connect();
-    const cancel = () => void pool.query('SELECT pg_cancel_backend($1)', [(client as unknown as { processID: number }).processID]).catch(() => {});
+    const cancel = () =>
+      void pool
+        .query('SELECT pg_cancel_backend($1)', [(client as unknown as { processID: number }).processID])
+        .catch(() => {});
     signal.addEventListener('abort', cancel, { once: true });
     try {
       return await run<R>(client, text, params);
@@ -37,7 +40,8 @@ export function createPgDb({ url, poolMax, statementTimeoutMs }: PgDbOptions): D
 
   return {
     kind: 'postgres',
-    query: (text, params, options) => (options?.signal ? cancellable(text, params, options.signal) : run(pool, text, params)),
+    query: (text, params, options) =>
+      options?.signal ? cancellable(text, params, options.signal) : run(pool, text, params),
     async transaction(fn) {
       const client = await pool.connect();
       const tx: Queryable = { query: (text, params) => run(client, text, params) };

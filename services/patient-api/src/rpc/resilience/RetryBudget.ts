@@ -33,7 +33,10 @@ export class RetryBudget {
       return true;
     }
     const now = this.now();
-    this.#floorTokens = Math.min(this.minPerSecond, this.#floorTokens + ((now - this.#floorRefilledAt) / 1000) * this.minPerSecond);
+    this.#floorTokens = Math.min(
+      this.minPerSecond,
+      this.#floorTokens + ((now - this.#floorRefilledAt) / 1000) * this.minPerSecond,
+    );
     this.#floorRefilledAt = now;
     if (this.#floorTokens >= 1) {
       this.#floorTokens -= 1;

@@ -98,7 +98,10 @@ export function createResilience(config: ResilienceConfig, registry: Registry, u
     trace.getActiveSpan()?.addEvent('breaker.state_change', { upstream, state: CircuitState[state] });
   });
 
-  const attemptTimeout = timeout(config.attemptTimeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
+  const attemptTimeout = timeout(config.attemptTimeoutMs, {
+    strategy: TimeoutStrategy.Aggressive,
+    abortOnReturn: false,
+  });
   attemptTimeout.onTimeout(() => trace.getActiveSpan()?.addEvent('rpc.attempt_timeout'));
   const bulkheads = new Map<string, BulkheadPolicy>();
   const bulkheadFor = (method: string) => {
@@ -120,7 +123,12 @@ export function createResilience(config: ResilienceConfig, registry: Registry, u
       handleWhen((e) => {
         if (deadlineSignal.aborted) return false;
         const code = grpcCode(e);
-        const reason = code !== undefined && RETRYABLE.has(code) ? status[code] : isAttemptTimeout(e) ? 'ATTEMPT_TIMEOUT' : undefined;
+        const reason =
+          code !== undefined && RETRYABLE.has(code)
+            ? status[code]
+            : isAttemptTimeout(e)
+              ? 'ATTEMPT_TIMEOUT'
+              : undefined;
         if (!reason || !budget.tryWithdraw()) return false;
         metrics.retries.inc({ method, reason });
         trace.getActiveSpan()?.addEvent('rpc.retry', { method, reason });
@@ -128,7 +136,10 @@ export function createResilience(config: ResilienceConfig, registry: Registry, u
       }),
       {
         maxAttempts: config.retry.maxRetries,
-        backoff: new ExponentialBackoff({ initialDelay: config.retry.initialDelayMs, maxDelay: config.retry.maxDelayMs }),
+        backoff: new ExponentialBackoff({
+          initialDelay: config.retry.initialDelayMs,
+          maxDelay: config.retry.maxDelayMs,
+        }),
       },
     );
     return wrap(bulkheadFor(method), retryPolicy, breaker, attemptTimeout);
