@@ -17,6 +17,9 @@ const { values } = parseArgs({
     lines: { type: 'string', default: '100000,1000000' },
     'invalid-fraction': { type: 'string', default: '0.01' },
     'duplicate-fraction': { type: 'string', default: '0.01' },
+    'batch-size': { type: 'string', default: '1000' },
+    /** Caps each service's V8 old space (MB), to tell a leak from lazy garbage collection. */
+    'max-old-space-mb': { type: 'string' },
   },
 });
 const sizes = values.lines.split(',').map(Number);
@@ -33,6 +36,9 @@ interface Result {
   totalSeconds: number;
   linesPerSecond: number;
   processingLinesPerSecond: number;
+  /** Peak RSS right after start-up, before the upload: the baseline. */
+  rpcIdlePeakRssMb: number;
+  apiIdlePeakRssMb: number;
   rpcPeakRssMb: number;
   apiPeakRssMb: number;
   countsExact: boolean;
@@ -42,13 +48,20 @@ async function runOne(serverUrl: string, lines: number): Promise<Result> {
   const keys = await createTestKeys();
   const url = await createDatabase(serverUrl, `bench_import_${lines}_${Date.now()}`);
   const quiet = { PM_LOG__LEVEL: 'info' };
+  const nodeArgs = values['max-old-space-mb'] ? [`--max-old-space-size=${values['max-old-space-mb']}`] : [];
   const rpc = await startService('patient-rpc', {
-    env: rpcEnv({ PM_DATABASE__URL: url, PM_SEED__PATIENTS: '100', ...quiet }),
+    nodeArgs,
+    env: rpcEnv({
+      PM_DATABASE__URL: url,
+      PM_SEED__PATIENTS: '100',
+      PM_IMPORTS__BATCH_SIZE: values['batch-size'],
+      ...quiet,
+    }),
   });
   let api: ServiceProcess | undefined;
   const db = new pg.Client({ connectionString: url });
   try {
-    api = await startService('patient-api', { env: apiEnv(`127.0.0.1:${rpc.ports.grpc}`, keys.jwksFile, quiet) });
+    api = await startService('patient-api', { nodeArgs, env: apiEnv(`127.0.0.1:${rpc.ports.grpc}`, keys.jwksFile, quiet) });
     await db.connect();
     const patients = (await db.query('SELECT id::text FROM patients')).rows.map((r) => r.id as string);
     const { file, expected } = await generateFile({
@@ -59,6 +72,8 @@ async function runOne(serverUrl: string, lines: number): Promise<Result> {
       seed: 7,
     });
     const token = await keys.token({ sub: 'bench', roles: ['importer'] });
+    const rpcIdlePeakRssMb = vmHwmMb(rpc.child.pid);
+    const apiIdlePeakRssMb = vmHwmMb(api.child.pid);
     const base = `http://127.0.0.1:${api.ports.http}`;
     const t0 = performance.now();
     const res = await upload(base, token, { file });
@@ -79,6 +94,8 @@ async function runOne(serverUrl: string, lines: number): Promise<Result> {
       totalSeconds: round(totalSeconds),
       linesPerSecond: Math.round(lines / totalSeconds),
       processingLinesPerSecond: Math.round(job.linesPerSecond),
+      rpcIdlePeakRssMb,
+      apiIdlePeakRssMb,
       rpcPeakRssMb: vmHwmMb(rpc.child.pid),
       apiPeakRssMb: vmHwmMb(api.child.pid),
       countsExact:
@@ -109,15 +126,15 @@ async function main(): Promise<void> {
   } finally {
     await stopPostgres();
   }
-  const header = ['lines', 'MB', 'upload s', 'total s', 'lines/s', 'rpc RSS MB', 'api RSS MB', 'exact'];
+  const header = ['lines', 'MB', 'upload s', 'total s', 'lines/s', 'rpc RSS MB (idle)', 'api RSS MB (idle)', 'exact'];
   const rows = results.map((r) => [
     r.lines,
     round(r.bytes / 1e6),
     r.uploadSeconds,
     r.totalSeconds,
     r.linesPerSecond,
-    r.rpcPeakRssMb,
-    r.apiPeakRssMb,
+    `${r.rpcPeakRssMb} (${r.rpcIdlePeakRssMb})`,
+    `${r.apiPeakRssMb} (${r.apiIdlePeakRssMb})`,
     r.countsExact,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
@@ -129,7 +146,7 @@ async function main(): Promise<void> {
   const { stdout: cpu } = await promisify(execFile)('nproc');
   writeFileSync(
     out,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: Number(cpu.trim()), store: 'postgresql 15 (fsync=off)', results }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: Number(cpu.trim()), store: 'postgresql 15 (fsync=off)', batchSize: Number(values['batch-size']), maxOldSpaceMb: values['max-old-space-mb'] ?? null, results }, null, 2)}\n`,
   );
   process.stdout.write(`wrote ${out}\n`);
 }

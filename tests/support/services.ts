@@ -34,19 +34,17 @@ export interface StartOptions {
   waitListening?: boolean;
 }
 
-export async function startService(
-  name: 'patient-api' | 'patient-rpc',
-  options: StartOptions = {},
-): Promise<ServiceProcess> {
-  const child = spawn(
-    process.execPath,
-    [...(options.nodeArgs ?? []), join(ROOT, 'services', name, 'dist', 'main.js'), ...(options.args ?? [])],
-    {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'test', PM_LOG__LEVEL: 'info', ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+export async function startService(name: 'patient-api' | 'patient-rpc', options: StartOptions = {}): Promise<ServiceProcess> {
+  return startProcess(name, [...(options.nodeArgs ?? []), join(ROOT, 'services', name, 'dist', 'main.js'), ...(options.args ?? [])], options);
+}
+
+/** Starts `node argv...` and follows its JSON log lines (services, baselines, benchmarks). */
+export async function startProcess(name: string, argv: string[], options: StartOptions = {}): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, argv, {
+    cwd: ROOT,
+    env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'test', PM_LOG__LEVEL: 'info', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: LogRecord[] = [];
   const waiters = new Set<{ match: (r: LogRecord) => boolean; resolve: (r: LogRecord) => void }>();
   let stderr = '';

@@ -90,9 +90,11 @@ export class ImportWorkers {
 
   async #run(job: ClaimedJob): Promise<void> {
     const { store, logger, owner } = this.deps;
+    const size = this.options.batchSize;
     let cursor = job.cursor;
     try {
-      let lines = await store.readLines(job.id, cursor, this.options.batchSize);
+      let lines = await store.readLines(job.id, cursor, size);
+      let parsed = parseBatch(lines);
       while (!this.#stopping) {
         if (lines.length === 0) {
           await store.finish(job.id, owner);
@@ -102,12 +104,21 @@ export class ImportWorkers {
           return;
         }
         const last = lines.at(-1)!.line;
-        // Read the next batch while this one commits; staged lines never change.
-        const next = store.readLines(job.id, last, this.options.batchSize);
-        next.catch(() => {});
-        await this.#batch(job.id, cursor, last, lines);
+        // While this batch commits, read and validate the next one (staged lines never change).
+        const commit = this.#commit(job.id, cursor, last, parsed);
+        commit.catch(() => {});
+        let nextLines: StagedLine[];
+        try {
+          nextLines = await store.readLines(job.id, last, size);
+        } catch (error) {
+          await commit.catch(() => {});
+          throw error;
+        }
+        const nextParsed = parseBatch(nextLines);
+        await commit;
         cursor = last;
-        lines = await next;
+        lines = nextLines;
+        parsed = nextParsed;
       }
     } catch (error) {
       if (isLeaseLostError(error)) {
@@ -119,23 +130,12 @@ export class ImportWorkers {
     }
   }
 
-  #batch(jobId: string, cursor: number, last: number, lines: StagedLine[]): Promise<void> {
+  #commit(jobId: string, cursor: number, last: number, batch: ParsedBatch): Promise<void> {
     return tracer().startActiveSpan('import.batch', async (span) => {
       const end = this.deps.metrics.batchDuration.startTimer();
-      span.setAttribute('import.batch.lines', lines.length);
+      span.setAttribute('import.batch.lines', batch.rows.length + batch.errors.length);
       try {
-        const rows: ImportRow[] = [];
-        const errors: Array<{ line: number; reason: string }> = [];
-        for (const staged of lines) {
-          if (staged.body === null) {
-            errors.push({ line: staged.line, reason: staged.error ?? 'line could not be staged' });
-            continue;
-          }
-          const parsed = parseImportLine(staged.line, staged.body);
-          if (parsed.ok) rows.push(parsed.row);
-          else errors.push({ line: parsed.line, reason: parsed.reason });
-        }
-        const result = await this.deps.store.commitBatch(jobId, this.deps.owner, cursor, last, rows, errors);
+        const result = await this.deps.store.commitBatch(jobId, this.deps.owner, cursor, last, batch.rows, batch.errors);
         const { rows: counter } = this.deps.metrics;
         counter.inc({ outcome: 'accepted' }, result.accepted);
         counter.inc({ outcome: 'rejected' }, result.rejected);
@@ -149,4 +149,23 @@ export class ImportWorkers {
       }
     });
   }
+}
+
+interface ParsedBatch {
+  rows: ImportRow[];
+  errors: Array<{ line: number; reason: string }>;
+}
+
+function parseBatch(lines: readonly StagedLine[]): ParsedBatch {
+  const batch: ParsedBatch = { rows: [], errors: [] };
+  for (const staged of lines) {
+    if (staged.body === null) {
+      batch.errors.push({ line: staged.line, reason: staged.error ?? 'line could not be staged' });
+      continue;
+    }
+    const parsed = parseImportLine(staged.line, staged.body);
+    if (parsed.ok) batch.rows.push(parsed.row);
+    else batch.errors.push({ line: parsed.line, reason: parsed.reason });
+  }
+  return batch;
 }

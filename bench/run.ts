@@ -1,0 +1,222 @@
+// `npm run bench`: the system under test against baselines started and measured in the
+// same run, alternating, several rounds, medians — so the figures are ratios that hold
+// on a noisy shared machine. Prints a table and writes bench/results/<time>.json.
+//
+//   npm run bench                 full run (several minutes)
+//   npm run bench -- --quick      one short round of each scenario (CI smoke; not asserted)
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomUUID } from 'node:crypto';
+import { startPostgres } from '../tests/support/postgres.ts';
+import { apiEnv, ROOT, rpcEnv, startProcess, startService, type ServiceProcess } from '../tests/support/services.ts';
+import { createTestKeys } from '../tests/support/tokens.ts';
+import { median, runLoad, type LoadResult } from './lib/load.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    duration: { type: 'string' },
+    connections: { type: 'string', default: '32' },
+  },
+});
+const rounds = Number(args.rounds ?? (args.quick ? 1 : 3));
+const durationS = Number(args.duration ?? (args.quick ? 2 : 8));
+const connections = Number(args.connections);
+const started: ServiceProcess[] = [];
+const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+/** An OTLP/HTTP sink that accepts and discards spans, so tracing costs what it costs. */
+async function startOtlpSink(): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/json' });
+      res.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, server };
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const keys = await createTestKeys();
+  const token = await keys.token({ sub: 'bench', roles: ['clinician'] });
+  const auth = { authorization: `Bearer ${token}` };
+  const postgres = await startPostgres({ synchronous_commit: 'on', fsync: 'on' });
+  const sink = await startOtlpSink();
+  const production = { PM_SERVICE__ENVIRONMENT: 'production', PM_LOG__LEVEL: 'info' };
+  const highLimits = {
+    PM_RATE_LIMIT__SUBJECT__BURST: '1000000000',
+    PM_RATE_LIMIT__SUBJECT__PER_SECOND: '1000000000',
+    PM_RATE_LIMIT__GLOBAL__BURST: '1000000000',
+    PM_RATE_LIMIT__GLOBAL__PER_SECOND: '1000000000',
+  };
+  const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: '' };
+
+  const startSystem = async (name: string, rpcExtra: Record<string, string>, apiExtra: Record<string, string> = {}) => {
+    const rpc = await startService('patient-rpc', { env: rpcEnv({ ...production, ...rpcExtra, PM_DATABASE__STATEMENT_TIMEOUT_MS: '5000' }) });
+    const api = await startService('patient-api', {
+      env: apiEnv(`static:///127.0.0.1:${rpc.ports.grpc}`, keys.jwksFile, { ...production, ...highLimits, ...apiExtra }),
+    });
+    started.push(rpc, api);
+    log(`${name} up`);
+    return { rpc, api, url: `http://127.0.0.1:${api.ports.http}` };
+  };
+
+  // Seed once through a development-mode rpc (seeding is refused in production).
+  const seedRpc = await startService('patient-rpc', { env: rpcEnv({ PM_DATABASE__URL: postgres.url, PM_SEED__PATIENTS: '1000' }) });
+  await seedRpc.stop();
+
+  const sutPg = await startSystem('system on PostgreSQL (tracing to sink)', { PM_DATABASE__URL: postgres.url, ...tracing }, tracing);
+  const sutPgNoTrace = await startSystem('system on PostgreSQL (tracing off)', { PM_DATABASE__URL: postgres.url });
+  const sutLite = await startSystem('system on PGlite', { PM_SEED__PATIENTS: '0', PM_SERVICE__ENVIRONMENT: 'development', PM_DATABASE__PGLITE_DIR: 'memory://' }, tracing);
+  const page = (await (await fetch(`${sutPg.url}/api/v1/patients?limit=100`, { headers: auth })).json()) as { items: Array<{ id: string }> };
+  const ids = page.items.map((p) => p.id);
+  const liteIds: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    const res = await fetch(`${sutLite.url}/api/v1/patients`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ trialId: 'TRIAL-B', siteId: 'SITE-1', subjectCode: `B-${i}`, givenName: 'Bench', familyName: `P ${i}`, birthDate: '1970-01-01', sex: 'unknown' }),
+    });
+    liteIds.push(((await res.json()) as { id: string }).id);
+  }
+
+  const naiveRpc = await startProcess('naive-rpc', [join(ROOT, 'bench/baseline/naive-pair/rpc.ts'), '0', '1000']);
+  const naiveApi = await startProcess('naive-api', [join(ROOT, 'bench/baseline/naive-pair/api.ts'), '0', `127.0.0.1:${naiveRpc.ports.grpc}`]);
+  const bare = await startProcess('bare-http', [join(ROOT, 'bench/baseline/bare-http/server.ts'), '0']);
+  started.push(naiveRpc, naiveApi, bare);
+  const naiveUrl = `http://127.0.0.1:${naiveApi.ports.http}`;
+  const naiveIds = ((await (await fetch(`${naiveUrl}/api/v1/patients`)).json()) as { patients: Array<{ id: string }> }).patients.map((p) => p.id);
+
+  // (a) read path at fixed concurrency, alternating targets each round.
+  const targets: Record<string, () => Promise<LoadResult>> = {
+    'bare-http': () => runLoad({ url: `http://127.0.0.1:${bare.ports.http}/`, connections, durationS }),
+    'naive-pair': () => runLoad({ url: naiveUrl, connections, durationS, paths: naiveIds.map((id) => `/api/v1/patients/${id}`) }),
+    'system (PostgreSQL, tracing)': () => runLoad({ url: sutPg.url, connections, durationS, headers: auth, paths: ids.map((id) => `/api/v1/patients/${id}`) }),
+    'system (PostgreSQL, no tracing)': () => runLoad({ url: sutPgNoTrace.url, connections, durationS, headers: auth, paths: ids.map((id) => `/api/v1/patients/${id}`) }),
+    'system (PGlite, tracing)': () => runLoad({ url: sutLite.url, connections, durationS, headers: auth, paths: liteIds.map((id) => `/api/v1/patients/${id}`) }),
+  };
+  const readRuns: Record<string, LoadResult[]> = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
+  for (let round = 0; round < rounds; round++)
+    for (const [name, run] of Object.entries(targets)) {
+      readRuns[name]!.push(await run());
+      log(`read path round ${round + 1}/${rounds}: ${name}`);
+    }
+  const read = Object.fromEntries(
+    Object.entries(readRuns).map(([name, runs]) => [
+      name,
+      { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), non2xx: runs.reduce((a, r) => a + r.non2xx + r.errors, 0) },
+    ]),
+  );
+  const capacity = read['system (PostgreSQL, tracing)']!.rps;
+
+  // (b) latency at 50 % of the system's max throughput.
+  const half = await runLoad({ url: sutPg.url, connections, durationS: durationS * 1.5, overallRate: Math.round(capacity / 2), headers: auth, paths: ids.map((id) => `/api/v1/patients/${id}`) });
+  log('half load done');
+
+  // (c) questionnaire submit.
+  const submit = await runLoad({
+    url: sutPg.url,
+    connections,
+    durationS,
+    method: 'POST',
+    headers: auth,
+    paths: ids.map((id) => `/api/v1/patients/${id}/questionnaires`),
+    body: () => JSON.stringify({ submissionId: randomUUID(), instrument: 'phq9', answers: [1, 2, 0, 1, 3, 0, 1, 2, 0] }),
+  });
+  log('submit done');
+
+  // (d) breaker open: fail-fast latency versus the healthy path at the same concurrency.
+  const faulty = await startSystem(
+    'system with a failing rpc',
+    { PM_DATABASE__URL: postgres.url, PM_SERVICE__ENVIRONMENT: 'development', PM_FAULTS__ENABLED: 'true', PM_FAULTS__ERROR_RATE: '1' },
+    { PM_RESILIENCE__BREAKER__MINIMUM_REQUESTS: '20', PM_RESILIENCE__BREAKER__HALF_OPEN_AFTER_MS: '600000' },
+  );
+  for (let i = 0; i < 200; i++) {
+    const res = await fetch(`${faulty.url}/api/v1/patients/${ids[0]}`, { headers: auth });
+    const body = (await res.json()) as { reason?: string };
+    if (body.reason === 'breaker_open') break;
+  }
+  const healthy = await runLoad({ url: sutPg.url, connections, durationS, headers: auth, paths: ids.map((id) => `/api/v1/patients/${id}`) });
+  const open = await runLoad({ url: faulty.url, connections, durationS, headers: auth, paths: ids.map((id) => `/api/v1/patients/${id}`) });
+  log('breaker done');
+
+  // (e) overload at 2x capacity: goodput and latency of accepted requests.
+  const overload = await runLoad({ url: sutPg.url, connections: connections * 8, durationS: durationS * 1.5, overallRate: Math.round(capacity * 2), headers: auth, paths: ids.map((id) => `/api/v1/patients/${id}`) });
+  log('overload done');
+
+  // (h) cold start to ready, per service (migrations already applied).
+  const cold: Record<string, number> = {};
+  for (const [name, env] of [
+    ['patient-rpc (PostgreSQL)', rpcEnv({ ...production, PM_DATABASE__URL: postgres.url })],
+    ['patient-rpc (PGlite, new store)', rpcEnv({ PM_DATABASE__PGLITE_DIR: 'memory://' })],
+    ['patient-api', apiEnv(`static:///127.0.0.1:${sutPg.rpc.ports.grpc}`, keys.jwksFile, production)],
+  ] as const) {
+    const samples: number[] = [];
+    for (let i = 0; i < (args.quick ? 1 : 3); i++) {
+      const s0 = performance.now();
+      const p = await startService(name.startsWith('patient-api') ? 'patient-api' : 'patient-rpc', { env });
+      samples.push(performance.now() - s0);
+      await p.stop();
+    }
+    cold[name] = median(samples);
+  }
+
+  const naive = read['naive-pair']!.rps;
+  const results = {
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    settings: { rounds, durationS, connections },
+    read,
+    half: { rate: Math.round(capacity / 2), p50: half.p50, p99: half.p99, p999: half.p999, non2xx: half.non2xx },
+    submit: { rps: submit.rps, p50: submit.p50, p99: submit.p99, non2xx: submit.non2xx },
+    breaker: { healthyP50: healthy.p50, healthyP99: healthy.p99, openP50: open.p50, openP99: open.p99, openNon2xx: open.non2xx, openRequests: open.requests },
+    overload: { offered: Math.round(capacity * 2), goodput: overload.goodput, p99Accepted: overload.p99ok, non2xx: overload.non2xx, errors: overload.errors + overload.timeouts },
+    coldStartMs: cold,
+    targets: {
+      'read: system(PG) / naive-pair ≥ 1.0': capacity / naive,
+      'read: system(PG) / bare-http': capacity / read['bare-http']!.rps,
+      'p99 / p50 at 50 % load ≤ 2': half.p99 / Math.max(half.p50, 1),
+      'breaker-open p99 / healthy p99 ≤ 0.2': open.p99 / Math.max(healthy.p99, 1),
+      'overload goodput / capacity ≥ 0.9': overload.goodput / capacity,
+      'tracing on / off throughput': capacity / read['system (PostgreSQL, no tracing)']!.rps,
+      'cold start ≤ 1500 ms (worst service)': Math.max(...Object.values(cold)),
+    },
+    elapsedS: Math.round((performance.now() - t0) / 1000),
+  };
+  print(results);
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  const file = join(ROOT, 'bench/results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(results, null, 2));
+  process.stdout.write(`\nwritten: ${file}\n`);
+  sink.server.close();
+  await Promise.all(started.map((p) => p.stop()));
+  await postgres.stop();
+}
+
+function print(r: any): void {
+  const rows: string[][] = [['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'failed']];
+  for (const [name, v] of Object.entries(r.read) as Array<[string, any]>) rows.push(['(a) read path', name, v.rps.toFixed(0), v.p50.toFixed(1), v.p99.toFixed(1), '', String(v.non2xx)]);
+  rows.push(['(b) 50 % load', `system (PG) @ ${r.half.rate}/s`, '', r.half.p50.toFixed(1), r.half.p99.toFixed(1), r.half.p999.toFixed(1), String(r.half.non2xx)]);
+  rows.push(['(c) submit', 'system (PG)', r.submit.rps.toFixed(0), r.submit.p50.toFixed(1), r.submit.p99.toFixed(1), '', String(r.submit.non2xx)]);
+  rows.push(['(d) breaker', 'healthy path', '', r.breaker.healthyP50.toFixed(1), r.breaker.healthyP99.toFixed(1), '', '']);
+  rows.push(['(d) breaker', 'open: fail fast (503)', '', r.breaker.openP50.toFixed(1), r.breaker.openP99.toFixed(1), '', `${r.breaker.openNon2xx} (expected)`]);
+  rows.push(['(e) overload 2x', `offered ${r.overload.offered}/s`, `${r.overload.goodput.toFixed(0)} ok/s`, '', `${r.overload.p99Accepted.toFixed(1)} (2xx)`, '', `${r.overload.non2xx} 503/429, ${r.overload.errors} errors`]);
+  for (const [name, ms] of Object.entries(r.coldStartMs) as Array<[string, number]>) rows.push(['(h) cold start', name, '', '', '', '', `${ms.toFixed(0)} ms`]);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  for (const row of rows) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}\n`);
+  process.stdout.write('\nratios:\n');
+  for (const [name, value] of Object.entries(r.targets) as Array<[string, number]>) process.stdout.write(`  ${name.padEnd(42)} ${value.toFixed(2)}\n`);
+  process.stdout.write(`machine: ${r.machine.cpus} × ${r.machine.model}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; ${r.elapsedS} s\n`);
+}
+
+main().catch(async (error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  await Promise.all(started.map((p) => p.stop('SIGKILL')));
+  process.exit(1);
+});

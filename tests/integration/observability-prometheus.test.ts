@@ -1,0 +1,300 @@
+// Tier 5 against a live Prometheus: it scrapes both services (OpenMetrics negotiated),
+// loads the charts' rendered rules, and every dashboard panel query and recording rule
+// answers without error, with data wherever the test's traffic produces some. Also: the
+// metric series count stays flat however many distinct patient ids are requested.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { render } from '../charts/lib/helm.ts';
+import { request } from '../support/http.ts';
+import { poll } from '../support/otlpReceiver.ts';
+import { apiEnv, ROOT, rpcEnv, startService, type ServiceProcess } from '../support/services.ts';
+import { createTestKeys } from '../support/tokens.ts';
+
+const NAMESPACE = 'patient-mesh';
+const CHARTS = ['patient-api', 'patient-rpc'] as const;
+
+/**
+ * Metrics no traffic of this test produces (no retry, timeout, bulkhead rejection, breaker
+ * transition, shedding, import or shutdown happens here; the rpc target is static so no
+ * endpoint list is published). A query that reads only these may come back empty.
+ */
+const NO_TRAFFIC_METRICS = [
+  'rpc_client_retries_total',
+  'rpc_client_timeouts_total',
+  'rpc_client_bulkhead_rejections_total',
+  'rpc_client_breaker_transitions_total',
+  'http_shed_total',
+  'epro_import_rows_total',
+  'epro_import_batch_duration_seconds',
+  'epro_import_job_duration_seconds',
+  'lifecycle_shutdown_phase_seconds',
+  'rpc_endpoints',
+];
+
+interface Target {
+  labels: Record<string, string>;
+  health: string;
+}
+interface QueryResult {
+  status: string;
+  error?: string;
+  data: { resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+}
+interface Panel {
+  title: string;
+  type: string;
+  targets?: Array<{ expr: string }>;
+}
+
+describe('dashboards and rules against a live Prometheus', () => {
+  let rpc: ServiceProcess;
+  let api: ServiceProcess;
+  let prometheus: ChildProcess;
+  let prometheusLog = '';
+  let promUrl: string;
+  let base: string;
+  let keys: Awaited<ReturnType<typeof createTestKeys>>;
+  const dir = mkdtempSync(join(tmpdir(), 'pm-prometheus-'));
+
+  beforeAll(async () => {
+    keys = await createTestKeys();
+    rpc = await startService('patient-rpc', { env: rpcEnv({ PM_SEED__PATIENTS: '5' }) });
+    api = await startService('patient-api', { env: apiEnv(`127.0.0.1:${rpc.ports.grpc}`, keys.jwksFile) });
+    base = `http://127.0.0.1:${api.ports.http}`;
+
+    // The rule groups exactly as the charts render them into their PrometheusRules.
+    const ruleFiles = CHARTS.map((chart) => {
+      const rule = render(chart, { apiVersions: ['monitoring.coreos.com/v1'] }).find(
+        (o) => o.kind === 'PrometheusRule',
+      );
+      const file = join(dir, `${chart}.rules.yaml`);
+      writeFileSync(file, stringify(rule!['spec']));
+      return file;
+    });
+    const job = (name: string, port: number) => ({
+      job_name: name,
+      static_configs: [{ targets: [`127.0.0.1:${port}`], labels: { namespace: NAMESPACE } }],
+    });
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      stringify({
+        global: { scrape_interval: '1s', scrape_timeout: '1s', evaluation_interval: '1s' },
+        rule_files: ruleFiles,
+        scrape_configs: [job('patient-api', api.ports.admin), job('patient-rpc', rpc.ports.admin)],
+      }),
+    );
+    const port = await freePort();
+    promUrl = `http://127.0.0.1:${port}`;
+    prometheus = spawn(
+      'prometheus',
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    prometheus.stderr!.on('data', (d: Buffer) => (prometheusLog += d.toString()));
+
+    const clinician = await keys.token({ sub: 'dr-prom', roles: ['clinician'] });
+    const flood = await keys.token({ sub: 'flood', roles: ['clinician'] });
+    await driveTraffic(base, clinician);
+    // Enough traffic from one subject to meet its token bucket: some 429s.
+    for (let i = 0; i < 150; i++) await request(`${base}/api/v1/patients/${randomUUID()}`, { token: flood });
+
+    await poll(
+      async () => {
+        const targets = await getJson<{ data: { activeTargets: Target[] } }>(`${promUrl}/api/v1/targets`).catch(
+          () => undefined,
+        );
+        const up = targets?.data.activeTargets.filter((t) => t.health === 'up').map((t) => t.labels['job']);
+        return up?.includes('patient-api') && up.includes('patient-rpc');
+      },
+      400,
+      `both targets up (prometheus: ${prometheusLog.slice(-1000)})`,
+    );
+  });
+
+  afterAll(async () => {
+    if (prometheus && prometheus.exitCode === null) {
+      prometheus.kill('SIGTERM');
+      await once(prometheus, 'exit');
+    }
+    expect(await api?.stop()).toBe(0);
+    expect(await rpc?.stop()).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the series count flat across many distinct patient ids', async () => {
+    const token = await keys.token({ sub: 'cardinality', roles: ['clinician'] });
+    const series = async (port: number) =>
+      (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())
+        .split('\n')
+        // Node's own metrics gain series on their own (GC kinds, handle types): left out.
+        .filter((l) => l && !l.startsWith('#') && !/^(nodejs|process)_/.test(l)).length;
+    const burst = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const res = await request(`${base}/api/v1/patients/${randomUUID()}`, { token });
+        expect([404, 429]).toContain(res.status);
+      }
+    };
+    await burst(20);
+    const after20 = { api: await series(api.ports.admin), rpc: await series(rpc.ports.admin) };
+    await burst(180);
+    expect({ api: await series(api.ports.admin), rpc: await series(rpc.ports.admin) }).toEqual(after20);
+  });
+
+  it('loads every rule group without errors', async () => {
+    const groups = await poll(
+      async () => {
+        const rules = await getJson<{
+          data: { groups: Array<{ name: string; rules: Array<{ health: string; lastError?: string; name: string }> }> };
+        }>(`${promUrl}/api/v1/rules`);
+        const all = rules.data.groups;
+        return all.length > 0 && all.every((g) => g.rules.every((r) => r.health === 'ok')) ? all : undefined;
+      },
+      200,
+      'all rules evaluated with health ok',
+    );
+    const expected = CHARTS.flatMap((chart) =>
+      render(chart, { apiVersions: ['monitoring.coreos.com/v1'] })
+        .filter((o) => o.kind === 'PrometheusRule')
+        .flatMap((o) => (o['spec'] as { groups: Array<{ name: string }> }).groups.map((g) => g.name)),
+    );
+    expect(groups.map((g) => g.name).sort()).toEqual(expected.sort());
+  });
+
+  it('answers every recording rule and alert expression; recording rules have data', async () => {
+    // Wait until the traffic is in two scrapes and the rules have run on it.
+    await poll(
+      async () => (await query('job:slo_availability:ratio_rate5m')).data.result.length > 0,
+      400,
+      'SLO recording rules evaluated',
+    );
+    for (const chart of CHARTS) {
+      const rule = render(chart, { apiVersions: ['monitoring.coreos.com/v1'] }).find(
+        (o) => o.kind === 'PrometheusRule',
+      );
+      const groups = (
+        rule!['spec'] as { groups: Array<{ rules: Array<{ record?: string; alert?: string; expr: string }> }> }
+      ).groups;
+      for (const r of groups.flatMap((g) => g.rules)) {
+        const result = await query(r.expr);
+        expect(result.status, `${chart} ${r.record ?? r.alert}: ${result.error}`).toBe('success');
+        if (r.record) {
+          expect(result.data.result.length, `${chart} ${r.record} is empty`).toBeGreaterThan(0);
+          const stored = await query(r.record);
+          expect(stored.data.result.length, `${chart} ${r.record} not recorded`).toBeGreaterThan(0);
+        }
+      }
+    }
+    // With only healthy traffic, availability is 1 (no 5xx), all within the window.
+    const availability = await query('job:slo_availability:ratio_rate5m{job="patient-api"}');
+    expect(Number(availability.data.result[0]!.value[1])).toBe(1);
+  });
+
+  it('answers every dashboard panel query, with data where the traffic produces some', async () => {
+    await poll(
+      async () => (await query('sum(rate(grpc_client_handled_total[1m])) > 0')).data.result.length > 0,
+      400,
+      'two scrapes of the traffic',
+    );
+    const problems: string[] = [];
+    let checked = 0;
+    for (const chart of CHARTS) {
+      const dirPath = join(ROOT, 'charts', chart, 'files', 'dashboards');
+      for (const file of readdirSync(dirPath).filter((f) => f.endsWith('.json'))) {
+        const dashboard = JSON.parse(readFileSync(join(dirPath, file), 'utf8')) as { panels: Panel[] };
+        for (const panel of dashboard.panels)
+          for (const target of panel.targets ?? []) {
+            const expr = substitute(target.expr);
+            const result = await query(expr);
+            checked++;
+            if (result.status !== 'success') problems.push(`${file} "${panel.title}": ${result.error}`);
+            else if (result.data.result.length === 0 && !NO_TRAFFIC_METRICS.some((m) => expr.includes(m)))
+              problems.push(`${file} "${panel.title}": no data for ${expr}`);
+          }
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(checked).toBeGreaterThan(40);
+  });
+
+  async function query(expr: string): Promise<QueryResult> {
+    const res = await fetch(`${promUrl}/api/v1/query`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ query: expr }),
+    });
+    return (await res.json()) as QueryResult;
+  }
+});
+
+/** Grafana's template variables, as a dashboard would expand them here. */
+function substitute(expr: string): string {
+  return expr
+    .replaceAll('$__rate_interval', '1m')
+    .replaceAll('$__interval', '15s')
+    .replaceAll('${namespace}', NAMESPACE)
+    .replaceAll('$namespace', NAMESPACE);
+}
+
+/** Successes, client errors (400, 401, 404, 409) and questionnaire outcomes. */
+async function driveTraffic(base: string, token: string): Promise<void> {
+  const list = await request(`${base}/api/v1/patients?limit=5`, { token });
+  expect(list.status).toBe(200);
+  const ids = (list.body.items as Array<{ id: string }>).map((p) => p.id);
+  for (const id of ids) {
+    const res = await request(`${base}/api/v1/patients/${id}`, { token });
+    expect(res.status, res.text).toBe(200);
+  }
+  expect((await request(`${base}/api/v1/patients/${randomUUID()}`, { token })).status).toBe(404);
+  expect((await request(`${base}/api/v1/patients/not-a-uuid`, { token })).status).toBe(400);
+  expect((await request(`${base}/api/v1/patients/${ids[0]}`)).status).toBe(401);
+  const body = { submissionId: randomUUID(), instrument: 'phq9', answers: [1, 1, 1, 1, 1, 0, 0, 0, 0] };
+  const submit = (b: unknown) => request(`${base}/api/v1/patients/${ids[0]}/questionnaires`, { token, body: b });
+  expect((await submit(body)).status).toBe(201);
+  expect((await submit(body)).status).toBe(200); // replayed
+  expect(
+    (await submit({ ...body, submissionId: randomUUID(), instrument: 'gad7', answers: [1, 1, 1, 1, 1, 1, 1] })).status,
+  ).toBe(201);
+  expect((await submit({ ...body, submissionId: randomUUID(), answers: [9] })).status).toBe(400);
+  const created = await request(`${base}/api/v1/patients`, {
+    token,
+    body: {
+      trialId: 'TRIAL-OBS',
+      siteId: 'SITE-001',
+      subjectCode: `S-OBS-${Date.now()}`,
+      givenName: 'Obs',
+      familyName: 'Test',
+      birthDate: '1980-02-03',
+      sex: 'female',
+    },
+  });
+  expect(created.status).toBe(201);
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: ${res.status}`);
+  return (await res.json()) as T;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
