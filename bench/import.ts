@@ -29,6 +29,19 @@ const vmHwmMb = (pid: number | undefined): number => {
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 };
 
+/** User + system CPU seconds a process has used (clock ticks are 100 Hz on Linux). */
+const cpuSeconds = (pid: number | undefined): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return round((Number(fields[11]) + Number(fields[12])) / 100);
+};
+
+/** Live V8 heap (MB) of a service after the job, from its /metrics: what is actually retained. */
+async function heapUsedMb(adminPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+  const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)/m.exec(text);
+  return m ? Math.round(Number(m[1]) / 1e6) : NaN;
+}
+
 interface Result {
   lines: number;
   bytes: number;
@@ -41,6 +54,10 @@ interface Result {
   apiIdlePeakRssMb: number;
   rpcPeakRssMb: number;
   apiPeakRssMb: number;
+  rpcHeapUsedAfterMb: number;
+  apiHeapUsedAfterMb: number;
+  rpcCpuSeconds: number;
+  apiCpuSeconds: number;
   countsExact: boolean;
 }
 
@@ -61,7 +78,10 @@ async function runOne(serverUrl: string, lines: number): Promise<Result> {
   let api: ServiceProcess | undefined;
   const db = new pg.Client({ connectionString: url });
   try {
-    api = await startService('patient-api', { nodeArgs, env: apiEnv(`127.0.0.1:${rpc.ports.grpc}`, keys.jwksFile, quiet) });
+    api = await startService('patient-api', {
+      nodeArgs,
+      env: apiEnv(`127.0.0.1:${rpc.ports.grpc}`, keys.jwksFile, quiet),
+    });
     await db.connect();
     const patients = (await db.query('SELECT id::text FROM patients')).rows.map((r) => r.id as string);
     const { file, expected } = await generateFile({
@@ -73,6 +93,8 @@ async function runOne(serverUrl: string, lines: number): Promise<Result> {
     });
     const token = await keys.token({ sub: 'bench', roles: ['importer'] });
     const rpcIdlePeakRssMb = vmHwmMb(rpc.child.pid);
+    const rpcCpu0 = cpuSeconds(rpc.child.pid);
+    const apiCpu0 = cpuSeconds(api.child.pid);
     const apiIdlePeakRssMb = vmHwmMb(api.child.pid);
     const base = `http://127.0.0.1:${api.ports.http}`;
     const t0 = performance.now();
@@ -81,7 +103,9 @@ async function runOne(serverUrl: string, lines: number): Promise<Result> {
     const uploadSeconds = (performance.now() - t0) / 1000;
     let job: any;
     for (let i = 0; i < 36_000; i++) {
-      const r = await fetch(`${base}/api/v1/epro/imports/${res.body.id}`, { headers: { authorization: `Bearer ${token}` } });
+      const r = await fetch(`${base}/api/v1/epro/imports/${res.body.id}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       job = await r.json();
       if (['done', 'failed', 'aborted'].includes(job.state)) break;
       await new Promise((r) => setTimeout(r, 100));
@@ -97,6 +121,10 @@ async function runOne(serverUrl: string, lines: number): Promise<Result> {
       rpcIdlePeakRssMb,
       apiIdlePeakRssMb,
       rpcPeakRssMb: vmHwmMb(rpc.child.pid),
+      rpcHeapUsedAfterMb: await heapUsedMb(rpc.ports.admin),
+      apiHeapUsedAfterMb: await heapUsedMb(api.ports.admin),
+      rpcCpuSeconds: round(cpuSeconds(rpc.child.pid) - rpcCpu0),
+      apiCpuSeconds: round(cpuSeconds(api.child.pid) - apiCpu0),
       apiPeakRssMb: vmHwmMb(api.child.pid),
       countsExact:
         job.state === 'done' &&

@@ -69,7 +69,14 @@ function validLine(id: string): string {
   });
 }
 
-const INVALID = ['not_json', 'garbage', 'unknown_instrument', 'out_of_range', 'missing_submission_id', 'unknown_patient'] as const;
+const INVALID = [
+  'not_json',
+  'garbage',
+  'unknown_instrument',
+  'out_of_range',
+  'missing_submission_id',
+  'unknown_patient',
+] as const;
 let invalidSeq = 0;
 function invalidLine(kind: (typeof INVALID)[number]): string | Buffer {
   const id = submissionId(-1 - invalidSeq++);
@@ -78,7 +85,8 @@ function invalidLine(kind: (typeof INVALID)[number]): string | Buffer {
       return `{"submissionId": "${id}", oops`;
     case 'garbage': {
       const bytes = Buffer.alloc(24 + Math.floor(random() * 40));
-      for (let i = 0; i < bytes.length; i++) bytes[i] = i === 0 ? 0xff : random() < 0.1 ? 0 : 0x80 + Math.floor(random() * 128);
+      for (let i = 0; i < bytes.length; i++)
+        bytes[i] = i === 0 ? 0xff : random() < 0.1 ? 0 : 0x80 + Math.floor(random() * 128);
       return bytes;
     }
     case 'unknown_instrument':
@@ -91,7 +99,12 @@ function invalidLine(kind: (typeof INVALID)[number]): string | Buffer {
     case 'missing_submission_id':
       return JSON.stringify({ patientId: pick(patients), instrument: 'gad7', answers: answers(7) });
     case 'unknown_patient':
-      return JSON.stringify({ submissionId: id, patientId: '00000000-0000-4000-8000-000000000000', instrument: 'gad7', answers: answers(7) });
+      return JSON.stringify({
+        submissionId: id,
+        patientId: '00000000-0000-4000-8000-000000000000',
+        instrument: 'gad7',
+        answers: answers(7),
+      });
   }
 }
 
@@ -100,7 +113,8 @@ async function main(): Promise<void> {
   const expected = { lines: total, accepted: 0, rejected: 0, duplicate: 0 };
   let buffer: Array<string | Buffer> = [];
   const flush = async () => {
-    if (!out.write(Buffer.concat(buffer.map((b) => (typeof b === 'string' ? Buffer.from(b) : b))))) await once(out, 'drain');
+    if (!out.write(Buffer.concat(buffer.map((b) => (typeof b === 'string' ? Buffer.from(b) : b)))))
+      await once(out, 'drain');
     buffer = [];
   };
   for (let i = 0; i < total; i++) {

@@ -18,13 +18,16 @@ const dir = mkdtempSync(join(tmpdir(), 'pm-rules-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('Prometheus rules (promtool)', () => {
-  it.each(['patient-api', 'patient-rpc'])('%s: the rendered PrometheusRule passes promtool check rules', async (chart) => {
-    const rule = named(render(chart, { apiVersions: OPERATOR }), 'PrometheusRule', `pm-${chart}`);
-    const file = join(dir, `${chart}.rules.yaml`);
-    writeFileSync(file, stringify(rule['spec']));
-    const { stdout } = await run('promtool', ['check', 'rules', file]);
-    expect(stdout).toMatch(/SUCCESS: \d+ rules found/);
-  });
+  it.each(['patient-api', 'patient-rpc'] as const)(
+    '%s: the rendered PrometheusRule passes promtool check rules',
+    async (chart) => {
+      const rule = named(render(chart, { apiVersions: OPERATOR }), 'PrometheusRule', `pm-${chart}`);
+      const file = join(dir, `${chart}.rules.yaml`);
+      writeFileSync(file, stringify(rule['spec']));
+      const { stdout } = await run('promtool', ['check', 'rules', file]);
+      expect(stdout).toMatch(/SUCCESS: \d+ rules found/);
+    },
+  );
 
   it.each(readdirSync(TESTS).filter((f) => f.endsWith('.test.yaml')))('promtool test rules %s', async (file) => {
     const { stdout, stderr } = await run('promtool', ['test', 'rules', join(TESTS, file)]).catch(

@@ -162,6 +162,14 @@ describe('ePRO bulk import on postgres', () => {
     ]);
   });
 
+  it('documents both routes in /openapi.json', async () => {
+    const doc = await (await fetch(`${base}/openapi.json`)).json();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/v1/epro/imports', '/api/v1/epro/imports/{id}']),
+    );
+    expect(doc.components.schemas.ImportJob.properties).toHaveProperty('firstErrors');
+  });
+
   it('aborts the job and applies nothing when the client disconnects mid-upload', async () => {
     const { file } = await generateFile({ lines: 3000, patients, seed: 5 });
     const { readFileSync } = await import('node:fs');

@@ -1,12 +1,13 @@
 // Tracing end to end: both services export OTLP to a receiver in the test; one patient
 // read is one trace HTTP server → gRPC client → gRPC server → pg, linked to its logs,
 // and no exported byte carries the patient id or the token.
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { request } from '../support/http.ts';
 import { poll, startOtlpReceiver, type OtlpReceiver, type OtlpSpan } from '../support/otlpReceiver.ts';
 import { apiEnv, createDatabase, ROOT, rpcEnv, startService, type ServiceProcess } from '../support/services.ts';
-import { createTestKeys } from '../support/tokens.ts';
+import { createTestKeys, type TestKeys } from '../support/tokens.ts';
 
 const TELEMETRY = ['--import', join(ROOT, 'services', 'runtime', 'dist', 'telemetry.js')];
 const SPAN_KIND = { SERVER: 2, CLIENT: 3 };
@@ -17,13 +18,17 @@ describe('distributed tracing', () => {
   let api: ServiceProcess;
   let base: string;
   let token: string;
+  let keys: TestKeys;
 
   beforeAll(async () => {
+    keys = await createTestKeys();
     receiver = await startOtlpReceiver();
     const otel = (service: string) => ({
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '100',
+      // Export attempts give up quickly once the collector is gone (second test).
+      OTEL_EXPORTER_OTLP_TIMEOUT: '1000',
       OTEL_RESOURCE_ATTRIBUTES: `deployment.environment=test`,
       POD_NAME: `${service}-0`,
       POD_NAMESPACE: 'observability-test',
@@ -39,15 +44,16 @@ describe('distributed tracing', () => {
       nodeArgs: TELEMETRY,
     });
     api = await startService('patient-api', {
-      env: apiEnv(`127.0.0.1:${rpc.ports.grpc}`, (await keys()).jwksFile, otel('patient-api')),
+      // Shedding is off: on a loaded test machine a startup lag spike must not turn into 503s.
+      env: apiEnv(`127.0.0.1:${rpc.ports.grpc}`, keys.jwksFile, {
+        ...otel('patient-api'),
+        PM_SHEDDING__ENABLED: 'false',
+      }),
       nodeArgs: TELEMETRY,
     });
     base = `http://127.0.0.1:${api.ports.http}`;
-    token = await (await keys()).token({ sub: 'dr-trace', roles: ['clinician'] });
+    token = await keys.token({ sub: 'dr-trace', roles: ['clinician'] });
   });
-
-  let testKeys: Awaited<ReturnType<typeof createTestKeys>> | undefined;
-  const keys = async () => (testKeys ??= await createTestKeys());
 
   afterAll(async () => {
     // The collector is gone by now: the telemetry flush is bounded, the exit stays clean.
@@ -64,7 +70,7 @@ describe('distributed tracing', () => {
     const id = list.body.items[0].id as string;
 
     const res = await request(`${base}/api/v1/patients/${id}`, { token });
-    expect(res.status).toBe(200);
+    expect(res.status, res.text).toBe(200);
 
     // The api's server span for this request, then every span of its trace.
     const server = await poll(
@@ -98,6 +104,7 @@ describe('distributed tracing', () => {
     expect(ancestors(trace(), grpcClient!)).toContain(server.spanId);
     expect(ancestors(trace(), pgSpan)).toContain(rpcServer.spanId);
     expect(attr(rpcServer, 'rpc.method')).toBe('GetPatient');
+    if (process.env['DEBUG_TRACES']) console.log(names(trace()));
 
     // Resource attributes from the downward-API variables and OTEL_RESOURCE_ATTRIBUTES.
     const resource = Object.fromEntries(server.resource.map((a) => [a.key, a.value['stringValue']]));
@@ -120,6 +127,20 @@ describe('distributed tracing', () => {
     // Business spans: the audit commit of this read, with its batch size.
     const auditSpan = await poll(() => trace().find((s) => s.name === 'audit.commit'), 200, 'audit span');
     expect(Number(attr(auditSpan, 'audit.batch_size'))).toBeGreaterThanOrEqual(1);
+
+    // The audit record of this read carries the trace id of the active span.
+    const auditor = await keys.token({ sub: 'auditor-trace', roles: ['auditor'] });
+    const trail = await request(`${base}/api/v1/audit?patientId=${id}&limit=500`, { token: auditor });
+    expect(trail.status).toBe(200);
+    expect((trail.body.items as Array<{ traceId: string }>).map((r) => r.traceId)).toContain(server.traceId);
+
+    // Scoring is a span of its own that names the instrument, never answers or the score.
+    const body = { submissionId: randomUUID(), instrument: 'phq9', answers: [3, 3, 3, 3, 3, 3, 2, 0, 1] };
+    const submitted = await request(`${base}/api/v1/patients/${id}/questionnaires`, { token, body });
+    expect(submitted.status, submitted.text).toBe(201);
+    const scoring = await poll(() => receiver.spans.find((s) => s.name === 'questionnaire.score'), 200, 'score span');
+    expect(scoring.attributes.map((a) => a.key)).toEqual(['questionnaire.instrument']);
+    expect(attr(scoring, 'questionnaire.instrument')).toMatch(/phq9/i);
 
     // Latency histograms carry the trace id as an exemplar, in OpenMetrics only; the text
     // format is unchanged afterwards (counters keep their _total names).
@@ -149,7 +170,7 @@ describe('distributed tracing', () => {
     const started = Date.now();
     for (let i = 0; i < 20; i++) {
       const res = await request(`${base}/api/v1/patients?limit=1`, { token });
-      expect(res.status).toBe(200);
+      expect(res.status, res.text).toBe(200);
     }
     expect(Date.now() - started).toBeLessThan(5_000);
     // The lost spans are counted once the exporter gives up on them.
@@ -183,5 +204,5 @@ function ancestors(spans: OtlpSpan[], span: OtlpSpan): string[] {
 }
 
 function names(spans: OtlpSpan[]): string {
-  return spans.map((s) => `${s.service}:${s.kind}:${s.name}`).join('\n');
+  return spans.map((s) => `${s.service} ${s.spanId}<-${s.parentSpanId ?? '-'} kind=${s.kind} ${s.name}`).join('\n');
 }

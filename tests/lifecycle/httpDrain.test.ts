@@ -95,6 +95,7 @@ async function drainUnderLoad(extraForA: Record<string, string>): Promise<Outcom
 describe('patient-api drain behind an L4 forwarder', () => {
   it('loses no request when a replica drains under keep-alive load', async () => {
     const outcome = await drainUnderLoad({});
+    console.info(`drain: sent ${outcome.sent}, failed ${outcome.failed}, drain ${Math.round(outcome.drainMs)} ms`);
     expect(outcome.failures).toEqual([]);
     expect(outcome.failed).toBe(0);
     expect(outcome.sent).toBeGreaterThan(CONNECTIONS * 10);
@@ -106,6 +107,10 @@ describe('patient-api drain behind an L4 forwarder', () => {
 
   it('negative control: a plain server.close() drain fails requests under the same load', async () => {
     const outcome = await drainUnderLoad({ PM_TEST_DISABLE_DRAIN: '1' });
+    console.info(
+      `server.close() drain: sent ${outcome.sent}, failed ${outcome.failed}, exit ${outcome.exitCode}; ` +
+        `first failures ${JSON.stringify(outcome.failures.slice(0, 2))}`,
+    );
     expect(outcome.failed).toBeGreaterThan(0);
   });
 });

@@ -35,7 +35,9 @@ describe('rolling update of both Deployments under load', () => {
       databaseUrl,
       values: { lifecycle: { preStopSeconds: 0 } },
     });
-    console.info(`rollout (preStop 0): ${summary(outcome)}; first failures ${JSON.stringify(outcome.failures.slice(0, 3))}`);
+    console.info(
+      `rollout (preStop 0): ${summary(outcome)}; first failures ${JSON.stringify(outcome.failures.slice(0, 3))}`,
+    );
     expect(outcome.spec.preStopSeconds).toBe(0);
     expect(outcome.failed).toBeGreaterThan(0);
   });

@@ -14,7 +14,7 @@ import {
   loadConfig,
 } from '@patient-mesh/runtime';
 import { Gauge } from 'prom-client';
-import { registerDiscoveryResolvers } from './discovery/index.js';
+import { registerDiscoveryResolvers } from './discovery/registerDiscoveryResolvers.js';
 import { createAuthenticator } from './auth/createAuthenticator.js';
 import { apiConfigSchema, type ApiConfig } from './config.js';
 import { createApp } from './createApp.js';
@@ -56,10 +56,13 @@ async function main(): Promise<void> {
     labelNames: ['target'] as const,
     registers: [registry],
   });
-  registerDiscoveryResolvers({
+  const discovery = {
     logger: logger.child({ component: 'discovery' }),
-    onEndpoints: (count, target) => endpoints.set({ target }, count),
-  });
+    onEndpoints: (count: number, target: string) => endpoints.set({ target }, count),
+  };
+  registerDiscoveryResolvers(discovery);
+  if (config.rpc.target.startsWith('kubernetes:'))
+    (await import('./discovery/registerKubernetesResolver.js')).registerKubernetesResolver(discovery);
   const resilience = createResilience(config.resilience, registry);
   const rpc = createPatientClient(config.rpc.target, { metrics: createGrpcMetrics(registry, 'client'), resilience });
   const shedder = createLoadShedder(config.shedding, registry);

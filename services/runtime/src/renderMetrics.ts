@@ -5,7 +5,8 @@ export interface RenderedMetrics {
   body: string;
 }
 
-let queue: Promise<unknown> = Promise.resolve();
+/** Per registry, the render in progress: content type and counter names are registry-wide. */
+const rendering = new WeakMap<Registry, Promise<unknown>>();
 
 /**
  * The exposition the scraper asked for: OpenMetrics (with exemplars) when its Accept
@@ -15,7 +16,7 @@ let queue: Promise<unknown> = Promise.resolve();
  */
 export function renderMetrics(registry: Registry, accept: string | undefined): Promise<RenderedMetrics> {
   const openMetrics = (accept ?? '').includes('application/openmetrics-text');
-  const render = queue.then(async () => {
+  const render = (rendering.get(registry) ?? Promise.resolve()).then(async () => {
     if (!openMetrics) return { contentType: registry.contentType, body: await registry.metrics() };
     const counters = (registry.getMetricsAsArray() as unknown as { name: string; type: string }[]).filter(
       (m) => m.type === 'counter',
@@ -30,6 +31,9 @@ export function renderMetrics(registry: Registry, accept: string | undefined): P
       counters.forEach((m, i) => (m.name = names[i]!));
     }
   });
-  queue = render.catch(() => undefined);
+  rendering.set(
+    registry,
+    render.catch(() => undefined),
+  );
   return render;
 }

@@ -47,7 +47,10 @@ export class Cluster {
   /** Resolves once the latest endpoint change has reached clients. */
   published: Promise<void> = Promise.resolve();
 
-  constructor(private readonly options: ClusterOptions) {
+  private readonly options: ClusterOptions;
+
+  constructor(options: ClusterOptions) {
+    this.options = options;
     this.endpointsFile = join(options.dir, 'rpc-endpoints.json');
   }
 
@@ -106,7 +109,8 @@ export class Cluster {
         PM_GRPC__HOST: ip,
         PM_GRPC__PORT: String(ports['grpc']),
         PM_DATABASE__URL: this.options.databaseUrl,
-        PM_SEED__PATIENTS: '5',
+        // The first pod seeds; concurrent seeding by several would race on unique keys.
+        PM_SEED__PATIENTS: this.pods.rpc.length === 1 ? '5' : '0',
         ...lifecycle,
       });
     return apiEnv(`file://${this.endpointsFile}`, this.options.jwksFile, {
@@ -121,9 +125,16 @@ export class Cluster {
     const n = this.#nextIp[workload]++;
     const ip = workload === 'rpc' ? `127.0.0.${n}` : `127.0.1.${n}`;
     const spec = this.options[workload];
-    const pod = new Pod(`${workload}-r${this.#revision[workload]}-${n}`, this.#revision[workload], ip, this.#ports[workload], spec, {
-      timeScale: this.options.timeScale,
-    });
+    const pod = new Pod(
+      `${workload}-r${this.#revision[workload]}-${n}`,
+      this.#revision[workload],
+      ip,
+      this.#ports[workload],
+      spec,
+      {
+        timeScale: this.options.timeScale,
+      },
+    );
     this.pods[workload].push(pod);
     pod.on('change', () => this.#onChange());
     await pod.start(this.#env(workload, ip));
@@ -133,7 +144,12 @@ export class Cluster {
 
   async #scaleUp(workload: Workload): Promise<void> {
     const spec = this.options[workload];
-    const pods = await Promise.all(Array.from({ length: spec.replicas }, () => this.#createPod(workload)));
+    const first = await this.#createPod(workload);
+    while (!first.ready) await this.changed(60_000);
+    const pods = [
+      first,
+      ...(await Promise.all(Array.from({ length: spec.replicas - 1 }, () => this.#createPod(workload)))),
+    ];
     while (!pods.every((p) => p.ready)) await this.changed(60_000);
   }
 

@@ -34,16 +34,29 @@ export class Pod extends EventEmitter<{ change: [] }> {
   #successes = 0;
   #failures = 0;
 
+  readonly name: string;
+  readonly revision: number;
+  readonly ip: string;
+  /** Host ports by container port name (the same on every pod, like container ports). */
+  readonly ports: Record<string, number>;
+  private readonly spec: WorkloadSpec;
+  private readonly timing: PodTiming;
+
   constructor(
-    readonly name: string,
-    readonly revision: number,
-    readonly ip: string,
-    /** Host ports by container port name (the same on every pod, like container ports). */
-    readonly ports: Record<string, number>,
-    private readonly spec: WorkloadSpec,
-    private readonly timing: PodTiming,
+    name: string,
+    revision: number,
+    ip: string,
+    ports: Record<string, number>,
+    spec: WorkloadSpec,
+    timing: PodTiming,
   ) {
     super();
+    this.name = name;
+    this.revision = revision;
+    this.ip = ip;
+    this.ports = ports;
+    this.spec = spec;
+    this.timing = timing;
   }
 
   get process(): ServiceProcess | undefined {

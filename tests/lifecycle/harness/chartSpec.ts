@@ -5,8 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { render, type Chart, type K8sObject } from '../../charts/lib/helm.ts';
 
 export type ReadinessProbe =
-  | { kind: 'http'; path: string; port: string | number }
-  | { kind: 'grpc'; port: string | number; service: string };
+  { kind: 'http'; path: string; port: string | number } | { kind: 'grpc'; port: string | number; service: string };
 
 export interface WorkloadSpec {
   name: string;
@@ -57,8 +56,7 @@ export function workloadSpec(chart: Exclude<Chart, 'patient-mesh'>, values?: Rec
   const objects = render(chart, values ? { values } : {});
   const deployment = objects.find((o) => o.kind === 'Deployment') as K8sObject & { spec: any };
   const configMap = objects.find((o) => o.kind === 'ConfigMap' && (o as any).data?.['config.yaml']) as
-    | (K8sObject & { data: Record<string, string> })
-    | undefined;
+    (K8sObject & { data: Record<string, string> }) | undefined;
   if (!deployment) throw new Error(`${chart}: no Deployment rendered`);
   const pod = deployment.spec.template.spec;
   const container = pod.containers.find((c: Container) => c.name === chart) as Container;

@@ -20,6 +20,8 @@ export interface LoadOptions {
   connections: number;
   durationMs: number;
   maxRequests: number;
+  /** false: a new connection per request (`Connection: close`), like clients that come and go. Default true. */
+  keepAlive?: boolean;
   /** Per-request timeout; a request past it counts as failed. Default 5000 ms. */
   requestTimeoutMs?: number;
 }
@@ -54,7 +56,11 @@ export interface LoadRun {
 }
 
 export function startLoad(options: LoadOptions): LoadRun {
-  const agent = new Agent({ keepAlive: true, maxSockets: options.connections, scheduling: 'fifo' });
+  const agent = new Agent({
+    keepAlive: options.keepAlive ?? true,
+    maxSockets: options.connections,
+    scheduling: 'fifo',
+  });
   let connectionsOpened = 0;
   const createConnection = agent.createConnection.bind(agent);
   agent.createConnection = ((...args: Parameters<typeof createConnection>) => {
@@ -76,11 +82,15 @@ export function startLoad(options: LoadOptions): LoadRun {
       const t0 = performance.now();
       const done = (status: number, error?: string) =>
         resolve({ at: t0 - startedAt, latencyMs: performance.now() - t0, status, ...(error && { error }) });
-      const req = request(url(), { agent, headers: options.headers, timeout: options.requestTimeoutMs ?? 5000 }, (res) => {
-        res.on('data', () => {});
-        res.once('end', () => done(res.statusCode ?? 0));
-        res.once('error', (e) => done(res.statusCode ?? 0, `response: ${e.message}`));
-      });
+      const req = request(
+        url(),
+        { agent, headers: options.headers, timeout: options.requestTimeoutMs ?? 5000 },
+        (res) => {
+          res.on('data', () => {});
+          res.once('end', () => done(res.statusCode ?? 0));
+          res.once('error', (e) => done(res.statusCode ?? 0, `response: ${e.message}`));
+        },
+      );
       req.once('timeout', () => req.destroy(new Error('request timeout')));
       req.once('error', (e: NodeJS.ErrnoException) => done(0, `${e.code ?? ''} ${e.message}`.trim()));
       req.end();

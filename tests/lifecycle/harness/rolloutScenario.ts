@@ -16,7 +16,7 @@ export interface RolloutScenarioOptions {
   values?: Record<string, unknown>;
   /** One factor for every chart duration. Default 0.4: period 5 s → 2 s, preStop 5 s → 2 s, grace 30 s → 12 s, shutdownTimeout 20 s → 8 s. */
   timeScale?: number;
-  /** Readiness change → clients (EndpointSlice controller, kube-proxy, resolver). Default 500 ms. */
+  /** Readiness change → clients (EndpointSlice controller, kube-proxy, resolver). Default 1500 ms (3.75 s unscaled: a busy cluster; still under the scaled preStop of 2 s). */
   propagationMs?: number;
   connections?: number;
   /** Successful requests before the rollout starts (steady state). */
@@ -31,12 +31,18 @@ export interface RolloutOutcome {
   steady: { requests: number; p50: number; p99: number };
   rollout: { requests: number; p50: number; p99: number; durationMs: number };
   terminations: Termination[];
-  spec: { preStopSeconds: number; graceSeconds: number; periodSeconds: number; timeScale: number; propagationMs: number };
+  spec: {
+    preStopSeconds: number;
+    graceSeconds: number;
+    periodSeconds: number;
+    timeScale: number;
+    propagationMs: number;
+  };
 }
 
 export async function runRolloutScenario(options: RolloutScenarioOptions): Promise<RolloutOutcome> {
   const timeScale = options.timeScale ?? 0.4;
-  const propagationMs = options.propagationMs ?? 500;
+  const propagationMs = options.propagationMs ?? 1500;
   const connections = options.connections ?? 16;
   const keys = await createTestKeys();
   const token = await keys.token({ sub: 'dr-rollout', roles: ['clinician'] });
@@ -58,18 +64,27 @@ export async function runRolloutScenario(options: RolloutScenarioOptions): Promi
     const list = await request(`${base}/api/v1/patients?limit=1`, { token });
     if (list.status !== 200) {
       const logs = [...cluster.pods.api, ...cluster.pods.rpc].flatMap((p) =>
-        (p.process?.logs ?? []).filter((r) => r.level !== 'info' && r.level !== 30).map((r) => `${p.name}: ${JSON.stringify(r)}`),
+        (p.process?.logs ?? [])
+          .filter((r) => p.name.startsWith('api') || r.level !== 'info')
+          .map((r) => `${p.name}: ${JSON.stringify(r)}`),
       );
-      throw new Error(`cannot list patients: ${list.status} ${list.text}\n${logs.slice(0, 10).join('\n')}`);
+      throw new Error(`cannot list patients: ${list.status} ${list.text}\n${logs.slice(0, 30).join('\n')}`);
     }
-    const load = startLoad({
+    const target = {
       url: `${base}/api/v1/patients/${list.body.items[0].id}`,
       headers: { authorization: `Bearer ${token}` },
-      connections,
       durationMs: options.timeoutMs ?? 90_000,
       maxRequests: 1_000_000,
-    });
-    await load.okCount(options.steadyRequests ?? 500);
+    };
+    // Keep-alive clients (each connection reused at once), and a few that open a new
+    // connection per request: only those test what kube-proxy does with new connections.
+    const load = startLoad({ ...target, connections });
+    const fresh = startLoad({ ...target, connections: Math.max(1, Math.round(connections / 4)), keepAlive: false });
+    // Warm-up (connections, JIT, caches) is left out of the steady-state figures.
+    const warmup = 200;
+    await load.okCount(warmup);
+    const steadyStart = performance.now() - load.startedAt;
+    await load.okCount(warmup + (options.steadyRequests ?? 500));
     const rolloutStart = performance.now() - load.startedAt;
     await Promise.all([
       cluster.rollout('rpc', options.timeoutMs ?? 60_000),
@@ -77,8 +92,16 @@ export async function runRolloutScenario(options: RolloutScenarioOptions): Promi
     ]);
     const rolloutEnd = performance.now() - load.startedAt;
     load.stop();
-    const result = await load.result;
-    const steady = result.samples.filter((s) => s.at < rolloutStart);
+    fresh.stop();
+    const [kept, opened] = await Promise.all([load.result, fresh.result]);
+    const shift = fresh.startedAt - load.startedAt;
+    const result = {
+      sent: kept.sent + opened.sent,
+      failed: kept.failed + opened.failed,
+      failures: [...kept.failures, ...opened.failures.map((f) => ({ ...f, at: f.at + shift }))],
+      samples: [...kept.samples, ...opened.samples.map((f) => ({ ...f, at: f.at + shift }))],
+    };
+    const steady = result.samples.filter((s) => s.at >= steadyStart && s.at < rolloutStart);
     const during = result.samples.filter((s) => s.at >= rolloutStart && s.at < rolloutEnd);
     return {
       sent: result.sent,

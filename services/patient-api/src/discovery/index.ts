@@ -30,3 +30,4 @@ export {
   registerDiscoveryResolvers,
   type DiscoveryDeps,
 } from './registerDiscoveryResolvers.js';
+export { registerKubernetesResolver } from './registerKubernetesResolver.js';

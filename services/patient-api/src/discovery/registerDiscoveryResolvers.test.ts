@@ -1,6 +1,7 @@
 import type { V1Endpoint } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isInvalidTargetError } from './InvalidTargetError.js';
+import { registerKubernetesResolver } from './registerKubernetesResolver.js';
 import { registerDiscoveryResolvers } from './registerDiscoveryResolvers.js';
 import { startFakeKubeApi, type FakeKubeApi } from './testing/fakeKubeApiServer.js';
 import { startWhoServers, stopWhoServers, whoClient, type WhoServer } from './testing/whoServers.js';
@@ -25,16 +26,18 @@ afterAll(async () => {
 function register() {
   const counts: number[] = [];
   let waiters: Array<(count: number) => void> = [];
-  registerDiscoveryResolvers({
+  const deps = {
     kubeConfig: api.kubeConfig(),
     kubernetes: { restartInitialMs: 20 },
-    onEndpoints: (count) => {
+    onEndpoints: (count: number) => {
       counts.push(count);
       const ready = waiters;
       waiters = [];
       ready.forEach((resolve) => resolve(count));
     },
-  });
+  };
+  registerDiscoveryResolvers(deps);
+  registerKubernetesResolver(deps);
   return { counts, next: (): Promise<number> => new Promise((resolve) => waiters.push(resolve)) };
 }
 

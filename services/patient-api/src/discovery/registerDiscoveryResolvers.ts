@@ -2,12 +2,12 @@ import { experimental } from '@grpc/grpc-js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createDnsSource } from './createDnsSource.js';
 import { createFileSource } from './createFileSource.js';
-import { createKubernetesSource, inClusterKubeConfig, type KubernetesSourceOptions } from './createKubernetesSource.js';
+import type { KubernetesSourceOptions } from './createKubernetesSource.js';
 import { createResolverClass } from './createResolverClass.js';
 import { createStaticSource } from './createStaticSource.js';
 import type { DiscoveryLogger } from './DiscoveryLogger.js';
 import { endpointKey } from './normalizeEndpoints.js';
-import { parseDnsPollTarget, parseFileTarget, parseKubernetesTarget, parseStaticTarget } from './parseTargets.js';
+import { parseDnsPollTarget, parseFileTarget, parseStaticTarget } from './parseTargets.js';
 
 /** URI schemes served by `registerDiscoveryResolvers`. `dns:` stays grpc-js's own. */
 export const DISCOVERY_SCHEMES = ['static', 'file', 'dns-poll', 'kubernetes'] as const;
@@ -16,6 +16,12 @@ export const DISCOVERY_SCHEMES = ['static', 'file', 'dns-poll', 'kubernetes'] as
 export const ROUND_ROBIN_CHANNEL_OPTIONS = {
   'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
 } as const;
+
+/** `/etc/pm/patient-rpc.json` → `patient-rpc`; `localhost` when the name is no host name. */
+function fileAuthority(path: string): string {
+  const name = (path.split('/').at(-1) ?? '').replace(/\.[^.]*$/, '').toLowerCase();
+  return /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name) ? name : 'localhost';
+}
 
 export interface DiscoveryDeps {
   /** API server access for `kubernetes:` targets; default: in-cluster config, loaded on first use. */
@@ -36,19 +42,12 @@ export interface DiscoveryDeps {
  * - `static:///10.0.0.1:50051,10.0.0.2:50051` (fixed list),
  * - `file:///etc/patient-api/endpoints.json` (a JSON array of "host:port", watched),
  * - `dns-poll:///name:port?intervalMs=5000&mode=lookup|resolve` (DNS re-resolved on a timer),
- * - `kubernetes:///service.namespace:port-or-name` (EndpointSlice watch).
+ * (`kubernetes:` is registered by registerKubernetesResolver, loaded only when needed).
  * Call it before creating a client with such a target: an unknown scheme silently falls
  * back to grpc-js's `dns:` resolver. Malformed targets throw InvalidTargetError when the
  * client is created.
  */
 export function registerDiscoveryResolvers(deps: DiscoveryDeps = {}): void {
-  let kubeConfig = deps.kubeConfig;
-  const getKubeConfig = (): KubeConfig => (kubeConfig ??= inClusterKubeConfig());
-  const defaultNamespace = (): string | undefined => {
-    if (deps.defaultNamespace !== undefined) return deps.defaultNamespace;
-    const config = getKubeConfig();
-    return config.getContextObject(config.getCurrentContext())?.namespace;
-  };
   const common = { onEndpoints: deps.onEndpoints, logger: deps.logger };
 
   experimental.registerResolver(
@@ -62,7 +61,8 @@ export function registerDiscoveryResolvers(deps: DiscoveryDeps = {}): void {
     'file',
     createResolverClass((uri) => createFileSource(parseFileTarget(uri)), {
       ...common,
-      defaultAuthority: (uri) => parseFileTarget(uri).path,
+      // A path is no valid :authority (HTTP/2 rejects the slashes): the file's base name is.
+      defaultAuthority: (uri) => fileAuthority(parseFileTarget(uri).path),
     }),
   );
   experimental.registerResolver(
@@ -73,24 +73,6 @@ export function registerDiscoveryResolvers(deps: DiscoveryDeps = {}): void {
         return createDnsSource({ ...target, intervalMs: target.intervalMs ?? deps.dnsIntervalMs });
       },
       { ...common, defaultAuthority: (uri) => endpointKey(parseDnsPollTarget(uri)) },
-    ),
-  );
-  experimental.registerResolver(
-    'kubernetes',
-    createResolverClass(
-      (uri) =>
-        createKubernetesSource({
-          ...parseKubernetesTarget(uri, defaultNamespace),
-          ...deps.kubernetes,
-          kubeConfig: getKubeConfig(),
-        }),
-      {
-        ...common,
-        defaultAuthority: (uri) => {
-          const { service, namespace } = parseKubernetesTarget(uri, defaultNamespace);
-          return `${service}.${namespace}.svc`;
-        },
-      },
     ),
   );
 }

@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ApiConfig } from '../config.js';
@@ -10,9 +10,11 @@ export interface LoadShedder {
 }
 
 /**
- * Sheds new requests while the event loop lags: each sample interval, the p99 event-loop
- * delay is compared with the threshold; while over it, requests get 503 with Retry-After
- * at once instead of queueing to time out later.
+ * Sheds new requests while this process is overloaded: each sample interval, the p99
+ * event-loop delay must pass the threshold AND the loop must have been busy (event-loop
+ * utilisation ≥ 0.9). Delay alone also rises when other processes take the CPU, and
+ * refusing work then helps nobody. While overloaded, requests get 503 with Retry-After at
+ * once instead of queueing to time out later.
  */
 export function createLoadShedder(config: ApiConfig['shedding'], registry: Registry): LoadShedder {
   const shed = new Counter({
@@ -30,11 +32,14 @@ export function createLoadShedder(config: ApiConfig['shedding'], registry: Regis
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
   let overloaded = false;
+  let lastElu = performance.eventLoopUtilization();
   const timer = setInterval(() => {
     const p99Ms = histogram.percentile(99) / 1e6;
     histogram.reset();
+    const elu = performance.eventLoopUtilization(lastElu);
+    lastElu = performance.eventLoopUtilization();
     lag.set(p99Ms / 1000);
-    overloaded = p99Ms > config.maxEventLoopDelayMs;
+    overloaded = p99Ms > config.maxEventLoopDelayMs && elu.utilization >= 0.9;
   }, config.sampleIntervalMs).unref();
 
   return {

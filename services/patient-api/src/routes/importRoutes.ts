@@ -1,13 +1,35 @@
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { ACTOR_METADATA, type ImportJob, type Principal } from '@patient-mesh/runtime';
 import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
 import { HttpProblem } from '../http/HttpProblem.js';
 import { callOptions } from '../http/requestContext.js';
 import { validate } from '../http/validate.js';
 import type { PatientClient } from '../rpc/createPatientClient.js';
 import { idParamsSchema } from './schemas.js';
 
-const NDJSON = 'application/x-ndjson';
+export const NDJSON = 'application/x-ndjson';
+
+/** The job as this API answers it (for /openapi.json; built by `toJobJson`). */
+export const importJobSchema = z
+  .object({
+    id: z.uuid(),
+    state: z.enum(['receiving', 'staged', 'running', 'done', 'failed', 'aborted']),
+    linesTotal: z.number().int().describe('Non-blank lines in the upload'),
+    linesProcessed: z.number().int(),
+    progress: z.number().min(0).max(1),
+    accepted: z.number().int(),
+    rejected: z.number().int(),
+    duplicate: z.number().int().describe('Submission ids already stored, or repeated in the file'),
+    linesPerSecond: z.number(),
+    firstErrors: z
+      .array(z.object({ line: z.number().int(), reason: z.string() }))
+      .describe('The first 100 line errors by line number; all are counted in `rejected`'),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    finishedAt: z.iso.datetime().optional(),
+  })
+  .meta({ id: 'ImportJob' });
 
 /**
  * Bulk ePRO import. The upload is streamed, never parsed or buffered here: request chunks go
@@ -85,10 +107,10 @@ function streamUpload(rpc: PatientClient, req: Request, res: Response): Promise<
   });
 }
 
-function toJobJson(job: ImportJob) {
+function toJobJson(job: ImportJob): z.infer<typeof importJobSchema> {
   return {
     id: job.id,
-    state: job.state,
+    state: job.state as z.infer<typeof importJobSchema>['state'],
     linesTotal: job.linesTotal,
     linesProcessed: job.linesProcessed,
     progress: job.linesTotal > 0 ? job.linesProcessed / job.linesTotal : job.state === 'done' ? 1 : 0,

@@ -11,6 +11,7 @@ import {
   questionnaireResultSchema,
   questionnaireSubmissionSchema,
 } from './schemas.js';
+import { importJobSchema, NDJSON } from './importRoutes.js';
 
 const ref = (schema: z.ZodType) => ({ $ref: `#/components/schemas/${String(z.globalRegistry.get(schema)?.id)}` });
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema: ref(schema) } } });
@@ -109,6 +110,31 @@ export function openapiDocument(version: string): object {
             '409': problem('submissionId already used with different answers'),
             '413': problem('Body over the size limit'),
             '415': problem('Content-Type is not application/json'),
+            ...common,
+          },
+        },
+      },
+      '/api/v1/epro/imports': {
+        post: {
+          summary: 'Bulk-import ePRO responses (importer): NDJSON, one submission plus patientId per line, streamed',
+          security: [{ bearer: [] }],
+          requestBody: { required: true, content: { [NDJSON]: { schema: { type: 'string' } } } },
+          responses: {
+            '202': { description: 'Staged durably (Location header); processing follows', ...json(importJobSchema) },
+            '415': problem(`Content-Type is not ${NDJSON}`),
+            ...common,
+          },
+        },
+      },
+      '/api/v1/epro/imports/{id}': {
+        get: {
+          summary: 'Read an import job: state, counts, rate, first line errors (importer)',
+          security: [{ bearer: [] }],
+          parameters: parameters(idParamsSchema, 'path'),
+          responses: {
+            '200': { description: 'The job', ...json(importJobSchema) },
+            '400': problem('Malformed id (not a UUID)'),
+            '404': problem('No import job with this id'),
             ...common,
           },
         },

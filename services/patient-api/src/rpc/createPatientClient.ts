@@ -6,7 +6,7 @@ import {
   type PatientServiceClient,
   type Principal,
 } from '@patient-mesh/runtime';
-import { ROUND_ROBIN_CHANNEL_OPTIONS } from '../discovery/index.js';
+import { ROUND_ROBIN_CHANNEL_OPTIONS } from '../discovery/registerDiscoveryResolvers.js';
 import type { Resilience } from './resilience/createResilience.js';
 
 /** Per-call context: who asks, for which request, until when. */

@@ -37,8 +37,7 @@ export class LeaseLostError extends Error {
   readonly [brand] = true;
   override readonly name = 'LeaseLostError';
 }
-export const isLeaseLostError = (e: unknown): e is LeaseLostError =>
-  typeof e === 'object' && e !== null && brand in e;
+export const isLeaseLostError = (e: unknown): e is LeaseLostError => typeof e === 'object' && e !== null && brand in e;
 
 interface JobRow {
   id: string;
@@ -91,13 +90,7 @@ export class ImportStore {
          SELECT $1, l, b, e FROM unnest($2::bigint[], $3::text[], $4::text[]) AS u(l, b, e)
        )
        UPDATE import_jobs SET lease_until = now() + make_interval(secs => $5), updated_at = now() WHERE id = $1`,
-      [
-        jobId,
-        lines.map((l) => l.line),
-        lines.map((l) => l.body),
-        lines.map((l) => l.error),
-        this.options.leaseSeconds,
-      ],
+      [jobId, lines.map((l) => l.line), lines.map((l) => l.body), lines.map((l) => l.error), this.options.leaseSeconds],
     );
   }
 

@@ -135,7 +135,14 @@ export class ImportWorkers {
       const end = this.deps.metrics.batchDuration.startTimer();
       span.setAttribute('import.batch.lines', batch.rows.length + batch.errors.length);
       try {
-        const result = await this.deps.store.commitBatch(jobId, this.deps.owner, cursor, last, batch.rows, batch.errors);
+        const result = await this.deps.store.commitBatch(
+          jobId,
+          this.deps.owner,
+          cursor,
+          last,
+          batch.rows,
+          batch.errors,
+        );
         const { rows: counter } = this.deps.metrics;
         counter.inc({ outcome: 'accepted' }, result.accepted);
         counter.inc({ outcome: 'rejected' }, result.rejected);

@@ -1,7 +1,6 @@
 /** One line of an upload: its 1-based number and bytes, or `oversized` with no bytes kept. */
 export type SplitLine =
-  | { line: number; oversized: false; bytes: Buffer }
-  | { line: number; oversized: true; bytes?: undefined };
+  { line: number; oversized: false; bytes: Buffer } | { line: number; oversized: true; bytes?: undefined };
 
 const LF = 0x0a;
 const CR = 0x0d;

@@ -17,7 +17,11 @@ describe('parseImportLine', () => {
     const r = parseImportLine(3, JSON.stringify({ ...good, completedAt: '2025-01-02T03:04:05Z' }));
     expect(r).toMatchObject({
       ok: true,
-      row: { line: 3, instrument: 'INSTRUMENT_PHQ9', score: { total: 9, severity: 'mild', flags: ['phq9_item9_positive'] } },
+      row: {
+        line: 3,
+        instrument: 'INSTRUMENT_PHQ9',
+        score: { total: 9, severity: 'mild', flags: ['phq9_item9_positive'] },
+      },
     });
   });
 

@@ -22,25 +22,33 @@ export async function startTelemetry(env: TelemetryEnv, mainScript: string | und
   const [
     { NodeSDK },
     { getNodeAutoInstrumentations },
-    { resourceFromAttributes },
+    { envDetector, resourceFromAttributes },
     base,
     { W3CTraceContextPropagator },
+    { ExpressLayerType },
   ] = await Promise.all([
     import('@opentelemetry/sdk-node'),
     import('@opentelemetry/auto-instrumentations-node'),
     import('@opentelemetry/resources'),
     import('@opentelemetry/sdk-trace-base'),
     import('@opentelemetry/core'),
+    import('@opentelemetry/instrumentation-express'),
   ]);
   const { ScrubbingSpanProcessor } = await import('./ScrubbingSpanProcessor.js');
   const { CountingSpanExporter } = await import('./CountingSpanExporter.js');
+  const { OverflowCountingSpanProcessor } = await import('./OverflowCountingSpanProcessor.js');
 
   const exporter = new CountingSpanExporter(await otlpExporter(env));
   // Bounded queue: when the collector is down, spans are dropped, requests never wait.
-  const batch = new base.BatchSpanProcessor(exporter, {
-    maxQueueSize: Number(env['OTEL_BSP_MAX_QUEUE_SIZE'] ?? 2048),
-    exportTimeoutMillis: Number(env['OTEL_BSP_EXPORT_TIMEOUT'] ?? 10_000),
-  });
+  const maxQueueSize = Number(env['OTEL_BSP_MAX_QUEUE_SIZE'] ?? 2048);
+  const queue = new OverflowCountingSpanProcessor(
+    new base.BatchSpanProcessor(exporter, {
+      maxQueueSize,
+      exportTimeoutMillis: Number(env['OTEL_BSP_EXPORT_TIMEOUT'] ?? 10_000),
+    }),
+    exporter,
+    maxQueueSize,
+  );
   const service = serviceOf(mainScript);
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({
@@ -51,8 +59,8 @@ export async function startTelemetry(env: TelemetryEnv, mainScript: string | und
       ...(env['NODE_NAME'] && { 'k8s.node.name': env['NODE_NAME'] }),
     }),
     // OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME, merged over the attributes above.
-    resourceDetectors: [(await import('@opentelemetry/resources')).envDetector],
-    spanProcessors: [new ScrubbingSpanProcessor(batch)],
+    resourceDetectors: [envDetector],
+    spanProcessors: [new ScrubbingSpanProcessor(queue)],
     textMapPropagator: new W3CTraceContextPropagator(),
     // Metrics are prom-client's (admin port); logs go to stdout through pino.
     metricReaders: [],
@@ -64,6 +72,9 @@ export async function startTelemetry(env: TelemetryEnv, mainScript: string | und
           // Probes and scrapes are not traced.
           ignoreIncomingRequestHook: (req) => /^\/(livez|readyz|metrics)\b/.test(req.url ?? ''),
         },
+        // Route handlers and routers only: a span per middleware (auth, rate limit, body
+        // parser...) costs more than it tells; the HTTP server span covers them.
+        '@opentelemetry/instrumentation-express': { ignoreLayersType: [ExpressLayerType.MIDDLEWARE] },
         '@opentelemetry/instrumentation-pg': { enhancedDatabaseReporting: false, requireParentSpan: true },
         '@opentelemetry/instrumentation-pino': { disableLogSending: true },
       }),
@@ -74,7 +85,7 @@ export async function startTelemetry(env: TelemetryEnv, mainScript: string | und
   let stopping: Promise<void> | undefined;
   return {
     enabled: true,
-    droppedSpans: () => exporter.failed,
+    droppedSpans: () => exporter.failed + queue.overflowed,
     // A collector that is down makes the exporter retry; the flush gets a bounded slice of
     // the grace period and whatever is still queued after it is dropped.
     shutdown: (timeoutMs = 2000) =>
@@ -100,6 +111,7 @@ const NOISY = [
   '@opentelemetry/instrumentation-winston',
 ] as const;
 
+/** `http/json` or `http/protobuf` (the default; also used for `grpc`, which is not shipped). */
 async function otlpExporter(env: TelemetryEnv): Promise<SpanExporter> {
   const protocol = env['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL'] ?? env['OTEL_EXPORTER_OTLP_PROTOCOL'] ?? 'http/protobuf';
   if (protocol === 'http/json')
