@@ -11,7 +11,9 @@ import { apiEnv, ROOT, rpcEnv, startService } from '../tests/support/services.ts
 import { createTestKeys } from '../tests/support/tokens.ts';
 import { runLoad } from './lib/load.ts';
 
-const { values } = parseArgs({ options: { duration: { type: 'string', default: '10' }, tracing: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: { duration: { type: 'string', default: '10' }, tracing: { type: 'boolean', default: false } },
+});
 const dir = join(ROOT, '.data/profiles');
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
@@ -19,9 +21,11 @@ mkdirSync(dir, { recursive: true });
 const postgres = await startPostgres({ fsync: 'on' });
 const keys = await createTestKeys();
 const token = await keys.token();
-const seed = await startService('patient-rpc', { env: rpcEnv({ PM_DATABASE__URL: postgres.url, PM_SEED__PATIENTS: '200' }) });
+const seed = await startService('patient-rpc', {
+  env: rpcEnv({ PM_DATABASE__URL: postgres.url, PM_SEED__PATIENTS: '200' }),
+});
 await seed.stop();
-const otel = values.tracing ? { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' } : {};
+const otel: Record<string, string> = values.tracing ? { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' } : {};
 const prod = { PM_SERVICE__ENVIRONMENT: 'production' };
 const rpc = await startService('patient-rpc', {
   env: rpcEnv({ ...prod, ...otel, PM_DATABASE__URL: postgres.url }),
@@ -33,7 +37,9 @@ const api = await startService('patient-api', {
   nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-name=patient-api.cpuprofile'],
 });
 const url = `http://127.0.0.1:${api.ports.http}`;
-const page = (await (await fetch(`${url}/api/v1/patients?limit=100`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
+const page = (await (
+  await fetch(`${url}/api/v1/patients?limit=100`, { headers: { authorization: `Bearer ${token}` } })
+).json()) as {
   items: Array<{ id: string }>;
 };
 const result = await runLoad({
@@ -43,7 +49,9 @@ const result = await runLoad({
   headers: { authorization: `Bearer ${token}` },
   paths: page.items.map((p) => `/api/v1/patients/${p.id}`),
 });
-process.stdout.write(`load: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, failed ${result.non2xx}\n`);
+process.stdout.write(
+  `load: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, failed ${result.non2xx}\n`,
+);
 await api.stop();
 await rpc.stop();
 await postgres.stop();

@@ -56,12 +56,22 @@ async function main(): Promise<void> {
     PM_RATE_LIMIT__GLOBAL__BURST: '1000000000',
     PM_RATE_LIMIT__GLOBAL__PER_SECOND: '1000000000',
   };
-  const tracing = { OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: '' };
+  const tracing = {
+    OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    OTEL_SERVICE_NAME: '',
+  };
 
   const startSystem = async (name: string, rpcExtra: Record<string, string>, apiExtra: Record<string, string> = {}) => {
-    const rpc = await startService('patient-rpc', { env: rpcEnv({ ...production, ...rpcExtra, PM_DATABASE__STATEMENT_TIMEOUT_MS: '5000' }) });
+    const rpc = await startService('patient-rpc', {
+      env: rpcEnv({ ...production, ...rpcExtra, PM_DATABASE__STATEMENT_TIMEOUT_MS: '5000' }),
+    });
     const api = await startService('patient-api', {
-      env: apiEnv(`static:///127.0.0.1:${rpc.ports.grpc}`, keys.jwksFile, { ...production, ...highLimits, ...apiExtra }),
+      env: apiEnv(`static:///127.0.0.1:${rpc.ports.grpc}`, keys.jwksFile, {
+        ...production,
+        ...highLimits,
+        ...apiExtra,
+      }),
     });
     started.push(rpc, api);
     log(`${name} up`);
@@ -69,38 +79,86 @@ async function main(): Promise<void> {
   };
 
   // Seed once through a development-mode rpc (seeding is refused in production).
-  const seedRpc = await startService('patient-rpc', { env: rpcEnv({ PM_DATABASE__URL: postgres.url, PM_SEED__PATIENTS: '1000' }) });
+  const seedRpc = await startService('patient-rpc', {
+    env: rpcEnv({ PM_DATABASE__URL: postgres.url, PM_SEED__PATIENTS: '1000' }),
+  });
   await seedRpc.stop();
 
-  const sutPg = await startSystem('system on PostgreSQL (tracing to sink)', { PM_DATABASE__URL: postgres.url, ...tracing }, tracing);
+  const sutPg = await startSystem(
+    'system on PostgreSQL (tracing to sink)',
+    { PM_DATABASE__URL: postgres.url, ...tracing },
+    tracing,
+  );
   const sutPgNoTrace = await startSystem('system on PostgreSQL (tracing off)', { PM_DATABASE__URL: postgres.url });
-  const sutLite = await startSystem('system on PGlite', { PM_SEED__PATIENTS: '0', PM_SERVICE__ENVIRONMENT: 'development', PM_DATABASE__PGLITE_DIR: 'memory://' }, tracing);
-  const page = (await (await fetch(`${sutPg.url}/api/v1/patients?limit=100`, { headers: auth })).json()) as { items: Array<{ id: string }> };
+  const sutLite = await startSystem(
+    'system on PGlite',
+    { PM_SEED__PATIENTS: '0', PM_SERVICE__ENVIRONMENT: 'development', PM_DATABASE__PGLITE_DIR: 'memory://' },
+    tracing,
+  );
+  const page = (await (await fetch(`${sutPg.url}/api/v1/patients?limit=100`, { headers: auth })).json()) as {
+    items: Array<{ id: string }>;
+  };
   const ids = page.items.map((p) => p.id);
   const liteIds: string[] = [];
   for (let i = 0; i < 100; i++) {
     const res = await fetch(`${sutLite.url}/api/v1/patients`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ trialId: 'TRIAL-B', siteId: 'SITE-1', subjectCode: `B-${i}`, givenName: 'Bench', familyName: `P ${i}`, birthDate: '1970-01-01', sex: 'unknown' }),
+      body: JSON.stringify({
+        trialId: 'TRIAL-B',
+        siteId: 'SITE-1',
+        subjectCode: `B-${i}`,
+        givenName: 'Bench',
+        familyName: `P ${i}`,
+        birthDate: '1970-01-01',
+        sex: 'unknown',
+      }),
     });
     liteIds.push(((await res.json()) as { id: string }).id);
   }
 
   const naiveRpc = await startProcess('naive-rpc', [join(ROOT, 'bench/baseline/naive-pair/rpc.ts'), '0', '1000']);
-  const naiveApi = await startProcess('naive-api', [join(ROOT, 'bench/baseline/naive-pair/api.ts'), '0', `127.0.0.1:${naiveRpc.ports.grpc}`]);
+  const naiveApi = await startProcess('naive-api', [
+    join(ROOT, 'bench/baseline/naive-pair/api.ts'),
+    '0',
+    `127.0.0.1:${naiveRpc.ports.grpc}`,
+  ]);
   const bare = await startProcess('bare-http', [join(ROOT, 'bench/baseline/bare-http/server.ts'), '0']);
   started.push(naiveRpc, naiveApi, bare);
   const naiveUrl = `http://127.0.0.1:${naiveApi.ports.http}`;
-  const naiveIds = ((await (await fetch(`${naiveUrl}/api/v1/patients`)).json()) as { patients: Array<{ id: string }> }).patients.map((p) => p.id);
+  const naiveIds = (
+    (await (await fetch(`${naiveUrl}/api/v1/patients`)).json()) as { patients: Array<{ id: string }> }
+  ).patients.map((p) => p.id);
 
   // (a) read path at fixed concurrency, alternating targets each round.
   const targets: Record<string, () => Promise<LoadResult>> = {
     'bare-http': () => runLoad({ url: `http://127.0.0.1:${bare.ports.http}/`, connections, durationS }),
-    'naive-pair': () => runLoad({ url: naiveUrl, connections, durationS, paths: naiveIds.map((id) => `/api/v1/patients/${id}`) }),
-    'system (PostgreSQL, tracing)': () => runLoad({ url: sutPg.url, connections, durationS, headers: auth, paths: ids.map((id) => `/api/v1/patients/${id}`) }),
-    'system (PostgreSQL, no tracing)': () => runLoad({ url: sutPgNoTrace.url, connections, durationS, headers: auth, paths: ids.map((id) => `/api/v1/patients/${id}`) }),
-    'system (PGlite, tracing)': () => runLoad({ url: sutLite.url, connections, durationS, headers: auth, paths: liteIds.map((id) => `/api/v1/patients/${id}`) }),
+    'naive-pair': () =>
+      runLoad({ url: naiveUrl, connections, durationS, paths: naiveIds.map((id) => `/api/v1/patients/${id}`) }),
+    'system (PostgreSQL, tracing)': () =>
+      runLoad({
+        url: sutPg.url,
+        connections,
+        durationS,
+        headers: auth,
+        paths: ids.map((id) => `/api/v1/patients/${id}`),
+      }),
+    'system (PostgreSQL, no tracing)': () =>
+      runLoad({
+        url: sutPgNoTrace.url,
+        connections,
+        durationS,
+        headers: auth,
+        paths: ids.map((id) => `/api/v1/patients/${id}`),
+      }),
+    'system (PGlite, tracing)': () =>
+      runLoad({
+        url: sutLite.url,
+        connections,
+        durationS,
+        headers: auth,
+        paths: liteIds.map((id) => `/api/v1/patients/${id}`),
+      }),
   };
   const readRuns: Record<string, LoadResult[]> = Object.fromEntries(Object.keys(targets).map((k) => [k, []]));
   for (let round = 0; round < rounds; round++)
@@ -111,13 +169,25 @@ async function main(): Promise<void> {
   const read = Object.fromEntries(
     Object.entries(readRuns).map(([name, runs]) => [
       name,
-      { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), non2xx: runs.reduce((a, r) => a + r.non2xx + r.errors, 0) },
+      {
+        rps: median(runs.map((r) => r.rps)),
+        p50: median(runs.map((r) => r.p50)),
+        p99: median(runs.map((r) => r.p99)),
+        non2xx: runs.reduce((a, r) => a + r.non2xx + r.errors, 0),
+      },
     ]),
   );
   const capacity = read['system (PostgreSQL, tracing)']!.rps;
 
   // (b) latency at 50 % of the system's max throughput.
-  const half = await runLoad({ url: sutPg.url, connections, durationS: durationS * 1.5, overallRate: Math.round(capacity / 2), headers: auth, paths: ids.map((id) => `/api/v1/patients/${id}`) });
+  const half = await runLoad({
+    url: sutPg.url,
+    connections,
+    durationS: durationS * 1.5,
+    overallRate: Math.round(capacity / 2),
+    headers: auth,
+    paths: ids.map((id) => `/api/v1/patients/${id}`),
+  });
   log('half load done');
 
   // (c) questionnaire submit.
@@ -128,14 +198,20 @@ async function main(): Promise<void> {
     method: 'POST',
     headers: auth,
     paths: ids.map((id) => `/api/v1/patients/${id}/questionnaires`),
-    body: () => JSON.stringify({ submissionId: randomUUID(), instrument: 'phq9', answers: [1, 2, 0, 1, 3, 0, 1, 2, 0] }),
+    body: () =>
+      JSON.stringify({ submissionId: randomUUID(), instrument: 'phq9', answers: [1, 2, 0, 1, 3, 0, 1, 2, 0] }),
   });
   log('submit done');
 
   // (d) breaker open: fail-fast latency versus the healthy path at the same concurrency.
   const faulty = await startSystem(
     'system with a failing rpc',
-    { PM_DATABASE__URL: postgres.url, PM_SERVICE__ENVIRONMENT: 'development', PM_FAULTS__ENABLED: 'true', PM_FAULTS__ERROR_RATE: '1' },
+    {
+      PM_DATABASE__URL: postgres.url,
+      PM_SERVICE__ENVIRONMENT: 'development',
+      PM_FAULTS__ENABLED: 'true',
+      PM_FAULTS__ERROR_RATE: '1',
+    },
     { PM_RESILIENCE__BREAKER__MINIMUM_REQUESTS: '20', PM_RESILIENCE__BREAKER__HALF_OPEN_AFTER_MS: '600000' },
   );
   for (let i = 0; i < 200; i++) {
@@ -143,12 +219,31 @@ async function main(): Promise<void> {
     const body = (await res.json()) as { reason?: string };
     if (body.reason === 'breaker_open') break;
   }
-  const healthy = await runLoad({ url: sutPg.url, connections, durationS, headers: auth, paths: ids.map((id) => `/api/v1/patients/${id}`) });
-  const open = await runLoad({ url: faulty.url, connections, durationS, headers: auth, paths: ids.map((id) => `/api/v1/patients/${id}`) });
+  const healthy = await runLoad({
+    url: sutPg.url,
+    connections,
+    durationS,
+    headers: auth,
+    paths: ids.map((id) => `/api/v1/patients/${id}`),
+  });
+  const open = await runLoad({
+    url: faulty.url,
+    connections,
+    durationS,
+    headers: auth,
+    paths: ids.map((id) => `/api/v1/patients/${id}`),
+  });
   log('breaker done');
 
   // (e) overload at 2x capacity: goodput and latency of accepted requests.
-  const overload = await runLoad({ url: sutPg.url, connections: connections * 8, durationS: durationS * 1.5, overallRate: Math.round(capacity * 2), headers: auth, paths: ids.map((id) => `/api/v1/patients/${id}`) });
+  const overload = await runLoad({
+    url: sutPg.url,
+    connections: connections * 8,
+    durationS: durationS * 1.5,
+    overallRate: Math.round(capacity * 2),
+    headers: auth,
+    paths: ids.map((id) => `/api/v1/patients/${id}`),
+  });
   log('overload done');
 
   // (h) cold start to ready, per service (migrations already applied).
@@ -170,13 +265,31 @@ async function main(): Promise<void> {
 
   const naive = read['naive-pair']!.rps;
   const results = {
-    machine: { cpus: cpus().length, model: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    machine: {
+      cpus: cpus().length,
+      model: cpus()[0]?.model,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+    },
     settings: { rounds, durationS, connections },
     read,
     half: { rate: Math.round(capacity / 2), p50: half.p50, p99: half.p99, p999: half.p999, non2xx: half.non2xx },
     submit: { rps: submit.rps, p50: submit.p50, p99: submit.p99, non2xx: submit.non2xx },
-    breaker: { healthyP50: healthy.p50, healthyP99: healthy.p99, openP50: open.p50, openP99: open.p99, openNon2xx: open.non2xx, openRequests: open.requests },
-    overload: { offered: Math.round(capacity * 2), goodput: overload.goodput, p99Accepted: overload.p99ok, non2xx: overload.non2xx, errors: overload.errors + overload.timeouts },
+    breaker: {
+      healthyP50: healthy.p50,
+      healthyP99: healthy.p99,
+      openP50: open.p50,
+      openP99: open.p99,
+      openNon2xx: open.non2xx,
+      openRequests: open.requests,
+    },
+    overload: {
+      offered: Math.round(capacity * 2),
+      goodput: overload.goodput,
+      p99Accepted: overload.p99ok,
+      non2xx: overload.non2xx,
+      errors: overload.errors + overload.timeouts,
+    },
     coldStartMs: cold,
     targets: {
       'read: system(PG) / naive-pair ≥ 1.0': capacity / naive,
@@ -201,18 +314,63 @@ async function main(): Promise<void> {
 
 function print(r: any): void {
   const rows: string[][] = [['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'failed']];
-  for (const [name, v] of Object.entries(r.read) as Array<[string, any]>) rows.push(['(a) read path', name, v.rps.toFixed(0), v.p50.toFixed(1), v.p99.toFixed(1), '', String(v.non2xx)]);
-  rows.push(['(b) 50 % load', `system (PG) @ ${r.half.rate}/s`, '', r.half.p50.toFixed(1), r.half.p99.toFixed(1), r.half.p999.toFixed(1), String(r.half.non2xx)]);
-  rows.push(['(c) submit', 'system (PG)', r.submit.rps.toFixed(0), r.submit.p50.toFixed(1), r.submit.p99.toFixed(1), '', String(r.submit.non2xx)]);
-  rows.push(['(d) breaker', 'healthy path', '', r.breaker.healthyP50.toFixed(1), r.breaker.healthyP99.toFixed(1), '', '']);
-  rows.push(['(d) breaker', 'open: fail fast (503)', '', r.breaker.openP50.toFixed(1), r.breaker.openP99.toFixed(1), '', `${r.breaker.openNon2xx} (expected)`]);
-  rows.push(['(e) overload 2x', `offered ${r.overload.offered}/s`, `${r.overload.goodput.toFixed(0)} ok/s`, '', `${r.overload.p99Accepted.toFixed(1)} (2xx)`, '', `${r.overload.non2xx} 503/429, ${r.overload.errors} errors`]);
-  for (const [name, ms] of Object.entries(r.coldStartMs) as Array<[string, number]>) rows.push(['(h) cold start', name, '', '', '', '', `${ms.toFixed(0)} ms`]);
+  for (const [name, v] of Object.entries(r.read) as Array<[string, any]>)
+    rows.push(['(a) read path', name, v.rps.toFixed(0), v.p50.toFixed(1), v.p99.toFixed(1), '', String(v.non2xx)]);
+  rows.push([
+    '(b) 50 % load',
+    `system (PG) @ ${r.half.rate}/s`,
+    '',
+    r.half.p50.toFixed(1),
+    r.half.p99.toFixed(1),
+    r.half.p999.toFixed(1),
+    String(r.half.non2xx),
+  ]);
+  rows.push([
+    '(c) submit',
+    'system (PG)',
+    r.submit.rps.toFixed(0),
+    r.submit.p50.toFixed(1),
+    r.submit.p99.toFixed(1),
+    '',
+    String(r.submit.non2xx),
+  ]);
+  rows.push([
+    '(d) breaker',
+    'healthy path',
+    '',
+    r.breaker.healthyP50.toFixed(1),
+    r.breaker.healthyP99.toFixed(1),
+    '',
+    '',
+  ]);
+  rows.push([
+    '(d) breaker',
+    'open: fail fast (503)',
+    '',
+    r.breaker.openP50.toFixed(1),
+    r.breaker.openP99.toFixed(1),
+    '',
+    `${r.breaker.openNon2xx} (expected)`,
+  ]);
+  rows.push([
+    '(e) overload 2x',
+    `offered ${r.overload.offered}/s`,
+    `${r.overload.goodput.toFixed(0)} ok/s`,
+    '',
+    `${r.overload.p99Accepted.toFixed(1)} (2xx)`,
+    '',
+    `${r.overload.non2xx} 503/429, ${r.overload.errors} errors`,
+  ]);
+  for (const [name, ms] of Object.entries(r.coldStartMs) as Array<[string, number]>)
+    rows.push(['(h) cold start', name, '', '', '', '', `${ms.toFixed(0)} ms`]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   for (const row of rows) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}\n`);
   process.stdout.write('\nratios:\n');
-  for (const [name, value] of Object.entries(r.targets) as Array<[string, number]>) process.stdout.write(`  ${name.padEnd(42)} ${value.toFixed(2)}\n`);
-  process.stdout.write(`machine: ${r.machine.cpus} × ${r.machine.model}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; ${r.elapsedS} s\n`);
+  for (const [name, value] of Object.entries(r.targets) as Array<[string, number]>)
+    process.stdout.write(`  ${name.padEnd(42)} ${value.toFixed(2)}\n`);
+  process.stdout.write(
+    `machine: ${r.machine.cpus} × ${r.machine.model}, ${r.machine.memoryGiB} GiB, Node ${r.machine.node}; ${r.elapsedS} s\n`,
+  );
 }
 
 main().catch(async (error: unknown) => {

@@ -51,10 +51,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
         },
       },
     ],
-  }) as unknown as EventEmitter & Promise<Result>;
-  instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
-    if (statusCode >= 200 && statusCode < 300 && okLatencies.length < 2_000_000) okLatencies.push(responseTime);
-  });
+  }) as unknown as Promise<Result>;
+  (instance as unknown as EventEmitter).on(
+    'response',
+    (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
+      if (statusCode >= 200 && statusCode < 300 && okLatencies.length < 2_000_000) okLatencies.push(responseTime);
+    },
+  );
   const r = await instance;
   okLatencies.sort((a, b) => a - b);
   const ok = r.requests.total - r.non2xx;
@@ -64,7 +67,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     p50: r.latency.p50,
     p99: r.latency.p99,
     p999: r.latency.p99_9,
-    p99ok: okLatencies.length ? okLatencies[Math.min(okLatencies.length - 1, Math.floor(okLatencies.length * 0.99))]! : NaN,
+    p99ok: okLatencies.length
+      ? okLatencies[Math.min(okLatencies.length - 1, Math.floor(okLatencies.length * 0.99))]!
+      : NaN,
     requests: r.requests.total,
     non2xx: r.non2xx,
     errors: r.errors,

@@ -163,7 +163,7 @@ describe('ePRO bulk import on postgres', () => {
   });
 
   it('documents both routes in /openapi.json', async () => {
-    const doc = await (await fetch(`${base}/openapi.json`)).json();
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as any;
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/api/v1/epro/imports', '/api/v1/epro/imports/{id}']),
     );

@@ -66,7 +66,7 @@ describe('patient-rpc drain under load through patient-api', () => {
       url: `http://127.0.0.1:${api.ports.http}/api/v1/patients/${patientId}`,
       headers: { authorization: `Bearer ${token}` },
       connections: CONNECTIONS,
-      durationMs: 5000,
+      durationMs: 30_000,
       maxRequests: 200_000,
     });
     await load.okCount(CONNECTIONS * 10);
@@ -78,6 +78,9 @@ describe('patient-rpc drain under load through patient-api', () => {
     const exitCode = await rpcs[1]!.stop('SIGTERM');
     const drainMs = performance.now() - t0;
     const afterDrain = await Promise.all([0, 2].map(handled));
+    // Load goes on after the exit until as many requests again have succeeded, then stops.
+    await load.okCount(load.ok + CONNECTIONS * 10);
+    load.stop();
     const result = await load.result;
     const after = await Promise.all([0, 2].map(handled));
 

@@ -66,7 +66,7 @@ async function drainUnderLoad(extraForA: Record<string, string>): Promise<Outcom
       url: `http://${forwarder.host}:${forwarder.port}/api/v1/patients/${patientId}`,
       headers: { authorization: `Bearer ${token}` },
       connections: CONNECTIONS,
-      durationMs: 4000,
+      durationMs: 30_000,
       maxRequests: 200_000,
     });
     // Both replicas hold pinned keep-alive connections once the load is going.
@@ -77,6 +77,9 @@ async function drainUnderLoad(extraForA: Record<string, string>): Promise<Outcom
     const t0 = performance.now();
     const exitCode = await a.stop('SIGTERM');
     const drainMs = performance.now() - t0;
+    // Load goes on after the exit until as many requests again have succeeded, then stops.
+    await load.okCount(load.ok + CONNECTIONS * 10);
+    load.stop();
     const result = await load.result;
     expect(await b.stop()).toBe(0);
     return {

@@ -34,8 +34,15 @@ export interface StartOptions {
   waitListening?: boolean;
 }
 
-export async function startService(name: 'patient-api' | 'patient-rpc', options: StartOptions = {}): Promise<ServiceProcess> {
-  return startProcess(name, [...(options.nodeArgs ?? []), join(ROOT, 'services', name, 'dist', 'main.js'), ...(options.args ?? [])], options);
+export async function startService(
+  name: 'patient-api' | 'patient-rpc',
+  options: StartOptions = {},
+): Promise<ServiceProcess> {
+  return startProcess(
+    name,
+    [...(options.nodeArgs ?? []), join(ROOT, 'services', name, 'dist', 'main.js'), ...(options.args ?? [])],
+    options,
+  );
 }
 
 /** Starts `node argv...` and follows its JSON log lines (services, baselines, benchmarks). */

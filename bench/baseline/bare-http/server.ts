@@ -7,6 +7,8 @@ const server = createServer((_req, res) => {
   res.end(body);
 });
 server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ msg: 'listening', httpPort: (server.address() as { port: number }).port })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ msg: 'listening', httpPort: (server.address() as { port: number }).port })}\n`,
+  );
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -16,7 +16,9 @@ const client = new proto.patient.v1.PatientService(process.argv[3], grpc.credent
 
 const app = express();
 app.get('/api/v1/patients', (_req, res) => {
-  client.ListPatients({ pageSize: 0 }, (error: any, page: any) => (error ? res.status(500).json({ error: error.message }) : res.json(page)));
+  client.ListPatients({ pageSize: 0 }, (error: any, page: any) =>
+    error ? res.status(500).json({ error: error.message }) : res.json(page),
+  );
 });
 app.get('/api/v1/patients/:id', (req, res) => {
   client.GetPatient({ id: req.params.id }, (error: any, patient: any) => {
@@ -25,6 +27,8 @@ app.get('/api/v1/patients/:id', (req, res) => {
   });
 });
 const server = app.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
-  process.stdout.write(`${JSON.stringify({ msg: 'listening', httpPort: (server.address() as { port: number }).port })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ msg: 'listening', httpPort: (server.address() as { port: number }).port })}\n`,
+  );
 });
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

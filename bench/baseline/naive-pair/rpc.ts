@@ -15,7 +15,17 @@ const proto = grpc.loadPackageDefinition(definition) as any;
 const patients = new Map<string, object>();
 for (let i = 0; i < Number(process.argv[3] ?? 1000); i++) {
   const id = randomUUID();
-  patients.set(id, { id, trialId: 'TRIAL-0001', siteId: 'SITE-001', subjectCode: `B-${i}`, givenName: 'Bench', familyName: `Patient ${i}`, birthDate: '1970-01-01', sex: 'unknown', createdAt: new Date().toISOString() });
+  patients.set(id, {
+    id,
+    trialId: 'TRIAL-0001',
+    siteId: 'SITE-001',
+    subjectCode: `B-${i}`,
+    givenName: 'Bench',
+    familyName: `Patient ${i}`,
+    birthDate: '1970-01-01',
+    sex: 'unknown',
+    createdAt: new Date().toISOString(),
+  });
 }
 const server = new grpc.Server();
 server.addService(proto.patient.v1.PatientService.service, {

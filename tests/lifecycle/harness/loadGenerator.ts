@@ -53,6 +53,8 @@ export interface LoadRun {
   okCount(n: number): Promise<void>;
   readonly result: Promise<LoadResult>;
   readonly startedAt: number;
+  /** Requests that succeeded so far. */
+  readonly ok: number;
 }
 
 export function startLoad(options: LoadOptions): LoadRun {
@@ -129,6 +131,9 @@ export function startLoad(options: LoadOptions): LoadRun {
   return {
     startedAt,
     result,
+    get ok() {
+      return ok;
+    },
     stop: () => (stopped = true),
     okCount: (n) =>
       ok >= n

@@ -22,7 +22,10 @@ const run = (middleware: ReturnType<typeof createLoadShedder>['middleware']) => 
 
 describe('createLoadShedder', () => {
   it('lets requests through while the loop is healthy, sheds with 503 + Retry-After once it lags', async () => {
-    const shedder = createLoadShedder({ enabled: true, maxEventLoopDelayMs: 50, sampleIntervalMs: 100 }, new Registry());
+    const shedder = createLoadShedder(
+      { enabled: true, maxEventLoopDelayMs: 50, sampleIntervalMs: 100 },
+      new Registry(),
+    );
     try {
       expect(run(shedder.middleware)).toBe('passed');
       busyFor(400);

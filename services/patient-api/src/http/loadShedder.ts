@@ -24,7 +24,7 @@ export function createLoadShedder(config: ApiConfig['shedding'], registry: Regis
   });
   const lag = new Gauge({
     name: 'http_shedding_event_loop_delay_seconds',
-    help: 'Event-loop delay over the last shedding sample (p99, or the sampler\'s own lateness if larger).',
+    help: "Event-loop delay over the last shedding sample (p99, or the sampler's own lateness if larger).",
     registers: [registry],
   });
   if (!config.enabled) return { middleware: (_req, _res, next) => next(), stop: () => {} };

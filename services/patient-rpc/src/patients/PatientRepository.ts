@@ -42,7 +42,9 @@ export class PatientRepository {
   constructor(private readonly db: Db) {}
 
   async get(id: string, signal?: AbortSignal): Promise<Patient | undefined> {
-    const [row] = await this.db.query<PatientRow>(`SELECT ${PATIENT_COLUMNS} FROM patients WHERE id = $1`, [id], { signal });
+    const [row] = await this.db.query<PatientRow>(`SELECT ${PATIENT_COLUMNS} FROM patients WHERE id = $1`, [id], {
+      signal,
+    });
     return row && toPatient(row);
   }
 

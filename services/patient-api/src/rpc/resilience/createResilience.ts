@@ -2,7 +2,7 @@ import { status, type ServiceError } from '@grpc/grpc-js';
 import { trace } from '@opentelemetry/api';
 import {
   bulkhead,
-  BulkheadPolicy,
+  type BulkheadPolicy,
   circuitBreaker,
   CircuitState,
   ExponentialBackoff,
