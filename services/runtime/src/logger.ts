@@ -34,7 +34,11 @@ export const REDACT_PATHS = [
 export interface LoggerOptions {
   /** Service name, the `service` field of every record. */
   name: string;
-  /** Write asynchronously (buffered); flush with `logger.flush()` at shutdown. Default true. */
+  /**
+   * Write asynchronously (buffered). Default false: the services log a few lines per
+   * lifecycle event, not per request, and a synchronous write can neither lose the last
+   * lines at exit nor spin on a closed stdout (an async sonic-boom retries EPIPE forever).
+   */
   async?: boolean;
   /** Destination; defaults to stdout. Tests pass a stream to read records back. */
   destination?: NodeJS.WritableStream;
@@ -42,7 +46,7 @@ export interface LoggerOptions {
 
 /** The one root logger of a process; components narrow it with `child()`. */
 export function createLogger(config: LogConfig, options: LoggerOptions): Logger {
-  const destination = options.destination ?? pino.destination({ dest: 1, sync: options.async === false, minLength: 0 });
+  const destination = options.destination ?? pino.destination({ dest: 1, sync: options.async !== true });
   return pino(
     {
       level: config.level,
