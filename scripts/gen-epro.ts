@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { createWriteStream, readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import { seededRandom } from '@patient-mesh/patient-rpc';
 
 const { values } = parseArgs({
   options: {
@@ -35,18 +36,7 @@ const invalidFraction = Number(values['invalid-fraction']);
 const duplicateFraction = Number(values['duplicate-fraction']);
 const seed = Number(values.seed);
 
-/** mulberry32: a small, fast, seeded PRNG. */
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(seed);
+const random = seededRandom(seed);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 
 /** The submission id of the k-th accepted line: a v4-shaped UUID derived from seed and k. */

@@ -3,20 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import {
+  bootstrapService,
   createAdminServer,
   createGrpcMetrics,
   createHttpMetrics,
-  createLifecycle,
-  createLogger,
-  createRegistry,
   getTelemetry,
-  isConfigError,
-  loadConfig,
 } from '@patient-mesh/runtime';
 import { Gauge } from 'prom-client';
 import { registerDiscoveryResolvers } from './discovery/registerDiscoveryResolvers.js';
 import { createAuthenticator } from './auth/createAuthenticator.js';
-import { apiConfigSchema, type ApiConfig } from './config.js';
+import { apiConfigSchema } from './config.js';
 import { createApp } from './createApp.js';
 import { createPatientClient } from './rpc/createPatientClient.js';
 import { createResilience } from './rpc/resilience/createResilience.js';
@@ -29,21 +25,12 @@ const { version } = JSON.parse(readFileSync(new URL('../package.json', import.me
 
 /** The composition root: config → logger → metrics → rpc client → app → servers → lifecycle. */
 async function main(): Promise<void> {
-  let config: ApiConfig;
-  try {
-    config = loadConfig(apiConfigSchema, { file: argValue('--config'), env: process.env });
-  } catch (error) {
-    if (!isConfigError(error)) throw error;
-    process.stderr.write(`patient-api: ${error.message}\n`);
-    process.exit(78); // EX_CONFIG
-  }
-  const logger = createLogger(config.log, { name: 'patient-api' });
-  const registry = createRegistry('patient-api');
-  const lifecycle = createLifecycle(
-    { ...config.lifecycle, drain: process.env['PM_TEST_DISABLE_DRAIN'] !== '1' },
-    { logger, registry },
+  const { config, logger, registry, lifecycle } = bootstrapService(
+    'patient-api',
+    apiConfigSchema,
+    process.argv,
+    process.env,
   );
-  lifecycle.listen();
 
   // The admin port answers probes and scrapes through the whole drain; it closes last.
   const admin = createAdminServer({ lifecycle, registry });
@@ -106,11 +93,6 @@ async function main(): Promise<void> {
 
 function boundPort(server: Server): number {
   return (server.address() as AddressInfo).port;
-}
-
-function argValue(flag: string): string | undefined {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 main().catch((error: unknown) => {

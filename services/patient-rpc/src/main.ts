@@ -1,13 +1,10 @@
 import {
+  bootstrapService,
   createAdminServer,
   createGrpcMetrics,
-  createLifecycle,
-  createLogger,
-  createRegistry,
-  getTelemetry,
+  type createRegistry,
   drainGrpcServer,
-  isConfigError,
-  loadConfig,
+  getTelemetry,
   type Logger,
 } from '@patient-mesh/runtime';
 import { once } from 'node:events';
@@ -34,21 +31,12 @@ const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
 
 /** The composition root: config → logger → metrics → store → servers → lifecycle. */
 async function main(): Promise<void> {
-  let config: RpcConfig;
-  try {
-    config = loadConfig(rpcConfigSchema, { file: argValue('--config'), env: process.env });
-  } catch (error) {
-    if (!isConfigError(error)) throw error;
-    process.stderr.write(`patient-rpc: ${error.message}\n`);
-    process.exit(78); // EX_CONFIG
-  }
-  const logger = createLogger(config.log, { name: 'patient-rpc' });
-  const registry = createRegistry('patient-rpc');
-  const lifecycle = createLifecycle(
-    { ...config.lifecycle, drain: process.env['PM_TEST_DISABLE_DRAIN'] !== '1' },
-    { logger, registry },
+  const { config, logger, registry, lifecycle } = bootstrapService(
+    'patient-rpc',
+    rpcConfigSchema,
+    process.argv,
+    process.env,
   );
-  lifecycle.listen();
 
   // The admin port answers probes and scrapes through the whole drain; it closes last.
   const faults = new FaultInjector(config.faults.enabled, config.faults, registry, logger);
@@ -145,11 +133,6 @@ function registerPoolMetrics(db: Db, registry: ReturnType<typeof createRegistry>
       this.set({ state: 'waiting' }, stats.waiting);
     },
   });
-}
-
-function argValue(flag: string): string | undefined {
-  const i = process.argv.indexOf(flag);
-  return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
 main().catch((error: unknown) => {

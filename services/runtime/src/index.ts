@@ -79,3 +79,4 @@ export {
   type NewPatientInput,
   type QuestionnaireSubmissionInput,
 } from './schemas.js';
+export { bootstrapService, type ServiceBase } from './bootstrapService.js';

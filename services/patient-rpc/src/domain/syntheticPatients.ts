@@ -1,3 +1,5 @@
+import { seededRandom } from './seededRandom.js';
+
 /** Input for a new patient, as CreatePatient receives it. */
 export interface NewPatient {
   trialId: string;
@@ -13,24 +15,12 @@ const GIVEN = ['Test', 'Demo', 'Sample', 'Synthetic', 'Fixture', 'Mock'];
 const FAMILY = ['Patient', 'Subject', 'Participant', 'Volunteer'];
 const SEXES = ['female', 'male', 'other', 'unknown'];
 
-/** A small deterministic PRNG (mulberry32) so a seed gives the same patients every time. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Clearly fake patients for development and tests: names such as "Synthetic Participant
  * 0042", trial TRIAL-0001..3, subject codes unique per trial.
  */
 export function syntheticPatients(count: number, seed = 1): NewPatient[] {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
   return Array.from({ length: count }, (_, i) => {
     const n = String(i + 1).padStart(4, '0');
