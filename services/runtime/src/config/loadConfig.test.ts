@@ -57,6 +57,10 @@ describe('loadConfig', () => {
     expect(error).toMatchObject({ key: 'http.port', source: 'environment variable PM_HTTP__PORT' });
   });
 
+  it('leaves PM_TEST_* switches to the test harness instead of reading them as keys', () => {
+    expect(loadConfig(schema, { env: { PM_TEST_DISABLE_DRAIN: '1' } }).http.port).toBe(8080);
+  });
+
   it('rejects unknown keys (typos) by name', () => {
     const error = failure(() => loadConfig(schema, { file: file('http:\n  prot: 1\n'), env: {} }));
     expect(error).toMatchObject({ key: 'http.prot', reason: 'unknown key' });
