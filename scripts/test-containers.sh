@@ -149,8 +149,12 @@ chmod -R a+rX "$CONF"
 hardened=(--network host --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges
   -e CONFIG_FILE=/etc/patient-mesh/config/config.yaml)
 docker_ rm -f pm-ct-rpc pm-ct-api >/dev/null 2>&1 || true
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+declare -A started_ms
+started_ms[pm-ct-rpc]=$(now_ms)
 docker_ run -d --name pm-ct-rpc "${hardened[@]}" -v "$CONF/rpc.yaml:/etc/patient-mesh/config/config.yaml:ro" \
   "patient-mesh/patient-rpc:$TAG" >/dev/null
+started_ms[pm-ct-api]=$(now_ms)
 docker_ run -d --name pm-ct-api "${hardened[@]}" -v "$CONF/api.yaml:/etc/patient-mesh/config/config.yaml:ro" \
   -v "$CONF/jwks.json:/etc/patient-mesh/jwks/jwks.json:ro" "patient-mesh/patient-api:$TAG" >/dev/null
 
@@ -169,7 +173,7 @@ for svc in rpc api; do
   admin=$([[ $svc == rpc ]] && echo "$RPC_ADMIN" || echo "$API_ADMIN")
   user="$(docker_ inspect "$c" --format '{{.Config.User}}')"
   if [[ "$user" == "10001:10001" ]]; then ok "$c: image user $user"; else bad "$c: image user is '$user', want 10001:10001"; fi
-  if wait_ready "http://127.0.0.1:$admin/readyz"; then ok "$c: /readyz 200"; else bad "$c: not ready in 60 s"; docker_ logs "$c" 2>&1 | tail -20; fi
+  if wait_ready "http://127.0.0.1:$admin/readyz"; then ok "$c: /readyz 200, $(($(now_ms) - started_ms[$c])) ms after docker run"; else bad "$c: not ready in 60 s"; docker_ logs "$c" 2>&1 | tail -20; fi
   uid="$(docker_ exec "$c" /usr/bin/id -u 2>/dev/null || echo '?')"
   if [[ "$uid" == "10001" ]]; then ok "$c: runs as uid 10001"; else bad "$c: runs as uid $uid"; fi
   pid1="$(docker_ exec "$c" /bin/cat /proc/1/cmdline 2>/dev/null | tr '\0' ' ' | cut -d' ' -f1)"
@@ -181,15 +185,16 @@ TOKEN="$("$NODE_BIN" "$ROOT/scripts/dev-token.ts" --dir "$CONF/dev" --role clini
 # shellcheck disable=SC2016 # a JavaScript template literal, not a shell expansion
 status="$("$NODE_BIN" -e 'fetch(process.argv[1],{headers:{authorization:`Bearer ${process.argv[2]}`}}).then(r=>console.log(r.status),e=>console.log(e.message))' \
   "http://127.0.0.1:$API_HTTP/api/v1/patients?limit=1" "$TOKEN")"
-log "GET /api/v1/patients?limit=1 through both containers: $status (informational)"
+if [[ "$status" == "200" ]]; then ok "GET /api/v1/patients?limit=1 through both containers: 200"; else bad "GET through both containers: $status"; fi
+for svc in api rpc; do log "image patient-mesh/patient-$svc:$TAG: $(($(docker_ image inspect -f '{{.Size}}' "patient-mesh/patient-$svc:$TAG") / 1000000)) MB"; done
 
 # SIGTERM: drain and exit 0 well inside the shutdown budget (api first, like a rollout).
 for c in pm-ct-api pm-ct-rpc; do
-  start=$SECONDS
+  start=$(now_ms)
   docker_ kill --signal TERM "$c" >/dev/null
   code="$(timeout 30 "${DOCKER[@]}" wait "$c" || echo timeout)"
-  took=$((SECONDS - start))
-  if [[ "$code" == "0" && $took -le 12 ]]; then ok "$c: SIGTERM -> exit 0 in ${took}s"; else bad "$c: SIGTERM -> exit $code after ${took}s"; docker_ logs "$c" 2>&1 | tail -10; fi
+  took=$(($(now_ms) - start))
+  if [[ "$code" == "0" && $took -le 12000 ]]; then ok "$c: SIGTERM -> exit 0 in ${took} ms"; else bad "$c: SIGTERM -> exit $code after ${took} ms"; docker_ logs "$c" 2>&1 | tail -10; fi
 done
 
 log "done"

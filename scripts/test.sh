@@ -9,10 +9,21 @@ npm run build || exit 1
 npm run lint || exit 1
 
 mkdir -p .data
+# Container tier (tier 6): needs root to run a private dockerd; skipped, and said so, otherwise.
+containers=.data/test-containers.counts
+rm -f "$containers"
+if [[ $(id -u) -eq 0 && "${PM_SKIP_CONTAINERS:-0}" != 1 ]]; then
+  bash scripts/test-containers.sh 2>&1 | tee .data/test-containers.log
+  grep -Eo '^test-containers: [0-9]+ passed, [0-9]+ failed' .data/test-containers.log | grep -Eo '[0-9]+' | paste -sd, - > "$containers" ||
+    echo "0,1" > "$containers"
+else
+  echo "test.sh: container tier skipped (needs root; PM_SKIP_CONTAINERS=${PM_SKIP_CONTAINERS:-0})"
+fi
+
 report=.data/vitest-report.json
 rm -f "$report"
 # A hung run must not eat the CI budget.
 timeout --kill-after=30s 45m npm exec -- vitest run --reporter=default --reporter=json --outputFile.json="$report"
 status=$?
-npm exec -- node scripts/test-summary.ts "$report" || status=1
+npm exec -- node scripts/test-summary.ts "$report" "$containers" || status=1
 exit $status
