@@ -28,12 +28,13 @@ export function createRpcServer(handlers: PatientServiceHandlers): RpcServer {
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
   });
-  server.addService(loadPatientProto().patient.v1.PatientService.service, handlers);
+  const definition = loadPatientPackageDefinition();
+  server.addService(loadPatientProto(definition).patient.v1.PatientService.service, handlers);
   const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
   // Reflection describes every service served, so generic clients can discover health too.
   const healthDefinition = loadSync(healthProtoPath, PROTO_LOADER_OPTIONS);
-  new ReflectionService({ ...loadPatientPackageDefinition(), ...healthDefinition }).addToServer(server);
+  new ReflectionService({ ...definition, ...healthDefinition }).addToServer(server);
 
   return {
     server,

@@ -1,5 +1,5 @@
 import { loadPackageDefinition } from '@grpc/grpc-js';
-import { loadSync, type Options } from '@grpc/proto-loader';
+import { loadSync, type Options, type PackageDefinition } from '@grpc/proto-loader';
 import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType } from './gen/patient.js';
 
@@ -16,13 +16,12 @@ export const PROTO_LOADER_OPTIONS: Options = {
 export const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
 export const PATIENT_PROTO = 'patient/v1/patient.proto';
 
-/** Loads patient.v1 with proto-loader; the result is typed by the generated code. */
-export function loadPatientProto(): ProtoGrpcType {
-  const definition = loadSync(PATIENT_PROTO, { ...PROTO_LOADER_OPTIONS, includeDirs: [PROTO_DIR] });
-  return loadPackageDefinition(definition) as unknown as ProtoGrpcType;
+/** The raw package definition (parsed .proto), for server reflection. */
+export function loadPatientPackageDefinition(): PackageDefinition {
+  return loadSync(PATIENT_PROTO, { ...PROTO_LOADER_OPTIONS, includeDirs: [PROTO_DIR] });
 }
 
-/** The raw package definition, for server reflection. */
-export function loadPatientPackageDefinition() {
-  return loadSync(PATIENT_PROTO, { ...PROTO_LOADER_OPTIONS, includeDirs: [PROTO_DIR] });
+/** patient.v1 as grpc-js objects, typed by the generated code; pass a definition already parsed to reuse it. */
+export function loadPatientProto(definition: PackageDefinition = loadPatientPackageDefinition()): ProtoGrpcType {
+  return loadPackageDefinition(definition) as unknown as ProtoGrpcType;
 }

@@ -1,11 +1,11 @@
-import { Metadata, type ServiceError } from '@grpc/grpc-js';
-import { ACTOR_METADATA, type ImportJob, type Principal } from '@patient-mesh/runtime';
+import type { ServiceError } from '@grpc/grpc-js';
+import type { ImportJob, Principal } from '@patient-mesh/runtime';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { HttpProblem } from '../http/HttpProblem.js';
 import { callOptions } from '../http/requestContext.js';
 import { validate } from '../http/validate.js';
-import type { PatientClient } from '../rpc/createPatientClient.js';
+import { actorMetadata, type PatientClient } from '../rpc/createPatientClient.js';
 import { idParamsSchema } from './schemas.js';
 
 export const NDJSON = 'application/x-ndjson';
@@ -61,11 +61,7 @@ export function importRoutes(rpc: PatientClient): Router {
 }
 
 function streamUpload(rpc: PatientClient, req: Request, res: Response): Promise<ImportJob> {
-  const principal = res.locals['principal'] as Principal;
-  const metadata = new Metadata();
-  metadata.set(ACTOR_METADATA.sub, principal.sub);
-  metadata.set(ACTOR_METADATA.roles, principal.roles.join(','));
-  metadata.set(ACTOR_METADATA.requestId, res.locals['requestId'] as string);
+  const metadata = actorMetadata(res.locals['principal'] as Principal, res.locals['requestId'] as string);
 
   return new Promise<ImportJob>((resolve, reject) => {
     let settled = false;

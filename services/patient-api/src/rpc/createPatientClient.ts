@@ -36,6 +36,15 @@ export interface PatientClient {
   close(): void;
 }
 
+/** The caller as patient-rpc reads it (patient-rpc authorises and audits by it). */
+export function actorMetadata(principal: Principal, requestId: string): Metadata {
+  const metadata = new Metadata();
+  metadata.set(ACTOR_METADATA.sub, principal.sub);
+  metadata.set(ACTOR_METADATA.roles, principal.roles.join(','));
+  metadata.set(ACTOR_METADATA.requestId, requestId);
+  return metadata;
+}
+
 export interface PatientClientDeps {
   metrics: GrpcMetrics;
   resilience: Resilience;
@@ -62,14 +71,10 @@ export function createPatientClient(target: string, deps: PatientClientDeps): Pa
   function attempt<M extends UnaryMethod>(
     method: M,
     request: RequestOf<M>,
-    options: CallOptions,
+    metadata: Metadata,
     deadline: number,
     signal: AbortSignal,
   ): Promise<ResponseOf<M>> {
-    const metadata = new Metadata();
-    metadata.set(ACTOR_METADATA.sub, options.principal.sub);
-    metadata.set(ACTOR_METADATA.roles, options.principal.roles.join(','));
-    metadata.set(ACTOR_METADATA.requestId, options.requestId);
     const end = deps.metrics.duration.startTimer({ grpc_method: method });
     deps.metrics.inFlight.inc({ grpc_method: method });
     return new Promise((resolve, reject) => {
@@ -100,6 +105,7 @@ export function createPatientClient(target: string, deps: PatientClientDeps): Pa
     call(method, request, options) {
       const budget = AbortSignal.timeout(Math.max(0, options.deadline - Date.now()));
       const signal = options.signal ? AbortSignal.any([options.signal, budget]) : budget;
+      const metadata = actorMetadata(options.principal, options.requestId);
       return deps.resilience
         .execute(
           method,
@@ -107,7 +113,7 @@ export function createPatientClient(target: string, deps: PatientClientDeps): Pa
             attempt(
               method,
               request,
-              options,
+              metadata,
               Math.min(options.deadline, Date.now() + deps.resilience.attemptTimeoutMs),
               attemptSignal,
             ),

@@ -9,6 +9,7 @@ import {
   type Principal,
 } from '@patient-mesh/runtime';
 import type { AuditEntry } from '../audit/auditChain.js';
+import { pgErrorCode, PG_QUERY_CANCELED } from '../store/Db.js';
 import { isRpcError, RpcError } from './RpcError.js';
 import { principalFrom, requestIdFrom, traceIdFrom } from './callContext.js';
 
@@ -155,8 +156,7 @@ async function record(
 
 function toRpcError(error: unknown, method: string, logger: Logger): RpcError {
   if (isRpcError(error)) return error;
-  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
-  if (code === '57014')
+  if (pgErrorCode(error) === PG_QUERY_CANCELED)
     return new RpcError(status.DEADLINE_EXCEEDED, 'database statement cancelled: deadline exceeded');
   if (error instanceof DOMException && error.name === 'TimeoutError')
     return new RpcError(status.DEADLINE_EXCEEDED, 'deadline exceeded');
