@@ -54,18 +54,24 @@ export async function receiveUpload(
     inFlight.catch(() => {});
   };
 
-  for await (const chunk of source) {
-    splitter.push(chunk.data, split);
+  try {
+    for await (const chunk of source) {
+      splitter.push(chunk.data, split);
+      take();
+      if (pending.length >= options.batchSize || pendingBytes >= maxBatchBytes) await flush();
+    }
+    options.signal.throwIfAborted();
+    splitter.end(split);
     take();
-    if (pending.length >= options.batchSize || pendingBytes >= maxBatchBytes) await flush();
+    await flush();
+    await inFlight;
+    options.signal.throwIfAborted();
+    return await store.markStaged(jobId, total);
+  } finally {
+    // A cancelled upload is aborted (its staged lines deleted) by the caller: a staging
+    // INSERT still in flight must land first, or it would commit after the delete.
+    await inFlight.catch(() => {});
   }
-  options.signal.throwIfAborted();
-  splitter.end(split);
-  take();
-  await flush();
-  await inFlight;
-  options.signal.throwIfAborted();
-  return store.markStaged(jobId, total);
 }
 
 /** A line as staged; undefined for a blank line (skipped, though it keeps its number). */
