@@ -7,22 +7,31 @@ import { readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
-import startPostgres from '../tests/support/postgresGlobalSetup.ts';
 import { generateFile, upload } from '../tests/integration/importSupport.ts';
-import { apiEnv, createDatabase, ROOT, rpcEnv, startService, type ServiceProcess } from '../tests/support/services.ts';
+import {
+  apiEnv,
+  chartHeapFlags,
+  createDatabase,
+  ROOT,
+  rpcEnv,
+  startService,
+  type ServiceProcess,
+} from '../tests/support/services.ts';
 import { createTestKeys } from '../tests/support/tokens.ts';
+import { BENCH_POSTGRES_SETTINGS, startPostgres } from '../tests/support/postgres.ts';
 
 const { values } = parseArgs({
   options: {
     lines: { type: 'string', default: '100000,1000000' },
     'invalid-fraction': { type: 'string', default: '0.01' },
     'duplicate-fraction': { type: 'string', default: '0.01' },
-    'batch-size': { type: 'string', default: '1000' },
-    /** Caps each service's V8 old space (MB), to tell a leak from lazy garbage collection. */
-    'max-old-space-mb': { type: 'string' },
+    'batch-size': { type: 'string', default: '5000' },
+    /** Node flags for both services instead of their charts' heap flags, space-separated. */
+    'node-flags': { type: 'string' },
   },
 });
 const sizes = values.lines.split(',').map(Number);
+const flags = values['node-flags']?.split(' ').filter(Boolean);
 
 const vmHwmMb = (pid: number | undefined): number => {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -52,6 +61,9 @@ interface Result {
   /** Peak RSS right after start-up, before the upload: the baseline. */
   rpcIdlePeakRssMb: number;
   apiIdlePeakRssMb: number;
+  /** Peak RSS once the upload is staged (before processing). */
+  rpcUploadPeakRssMb: number;
+  apiUploadPeakRssMb: number;
   rpcPeakRssMb: number;
   apiPeakRssMb: number;
   rpcHeapUsedAfterMb: number;
@@ -59,15 +71,42 @@ interface Result {
   rpcCpuSeconds: number;
   apiCpuSeconds: number;
   countsExact: boolean;
+  /** Peaks of each service's V8 heap (total) and external memory (Buffers), MB, sampled every 250 ms. */
+  memory: Record<string, { heapTotalMb: number; externalMb: number; arrayBuffersMb: number }>;
+}
+
+/** Samples the services' memory gauges from /metrics until stopped; returns the peaks. */
+function sampleMemory(adminPorts: Record<string, number | undefined>) {
+  const peaks: Result['memory'] = {};
+  const gauge = (text: string, name: string) =>
+    Math.round(Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 1e6);
+  let stopped = false;
+  const loop = (async () => {
+    for (let i = 0; i < 4 * 3600 && !stopped; i++) {
+      for (const [name, port] of Object.entries(adminPorts)) {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const p = (peaks[name] ??= { heapTotalMb: 0, externalMb: 0, arrayBuffersMb: 0 });
+        p.heapTotalMb = Math.max(p.heapTotalMb, gauge(text, 'nodejs_heap_size_total_bytes'));
+        p.externalMb = Math.max(p.externalMb, gauge(text, 'nodejs_external_memory_bytes'));
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return peaks;
+    },
+  };
 }
 
 async function runOne(serverUrl: string, lines: number): Promise<Result> {
   const keys = await createTestKeys();
   const url = await createDatabase(serverUrl, `bench_import_${lines}_${Date.now()}`);
   const quiet = { PM_LOG__LEVEL: 'info' };
-  const nodeArgs = values['max-old-space-mb'] ? [`--max-old-space-size=${values['max-old-space-mb']}`] : [];
   const rpc = await startService('patient-rpc', {
-    nodeArgs,
+    nodeArgs: flags ?? chartHeapFlags('patient-rpc'),
     env: rpcEnv({
       PM_DATABASE__URL: url,
       PM_SEED__PATIENTS: '100',
@@ -79,7 +118,7 @@ async function runOne(serverUrl: string, lines: number): Promise<Result> {
   const db = new pg.Client({ connectionString: url });
   try {
     api = await startService('patient-api', {
-      nodeArgs,
+      nodeArgs: flags ?? chartHeapFlags('patient-api'),
       env: apiEnv(`127.0.0.1:${rpc.ports.grpc}`, keys.jwksFile, quiet),
     });
     await db.connect();
@@ -97,10 +136,12 @@ async function runOne(serverUrl: string, lines: number): Promise<Result> {
     const apiCpu0 = cpuSeconds(api.child.pid);
     const apiIdlePeakRssMb = vmHwmMb(api.child.pid);
     const base = `http://127.0.0.1:${api.ports.http}`;
+    const sampling = sampleMemory({ rpc: rpc.ports.admin, api: api.ports.admin });
     const t0 = performance.now();
     const res = await upload(base, token, { file });
     if (res.status !== 202) throw new Error(`upload failed: ${res.status} ${JSON.stringify(res.body)}`);
     const uploadSeconds = (performance.now() - t0) / 1000;
+    const uploadPeaks = { rpc: vmHwmMb(rpc.child.pid), api: vmHwmMb(api.child.pid) };
     let job: any;
     for (let i = 0; i < 36_000; i++) {
       const r = await fetch(`${base}/api/v1/epro/imports/${res.body.id}`, {
@@ -111,7 +152,9 @@ async function runOne(serverUrl: string, lines: number): Promise<Result> {
       await new Promise((r) => setTimeout(r, 100));
     }
     const totalSeconds = (performance.now() - t0) / 1000;
+    const memory = await sampling.stop();
     return {
+      memory,
       lines,
       bytes: statSync(file).size,
       uploadSeconds: round(uploadSeconds),
@@ -120,6 +163,8 @@ async function runOne(serverUrl: string, lines: number): Promise<Result> {
       processingLinesPerSecond: Math.round(job.linesPerSecond),
       rpcIdlePeakRssMb,
       apiIdlePeakRssMb,
+      rpcUploadPeakRssMb: uploadPeaks.rpc,
+      apiUploadPeakRssMb: uploadPeaks.api,
       rpcPeakRssMb: vmHwmMb(rpc.child.pid),
       rpcHeapUsedAfterMb: await heapUsedMb(rpc.ports.admin),
       apiHeapUsedAfterMb: await heapUsedMb(api.ports.admin),
@@ -142,8 +187,8 @@ async function runOne(serverUrl: string, lines: number): Promise<Result> {
 const round = (n: number) => Math.round(n * 100) / 100;
 
 async function main(): Promise<void> {
-  let serverUrl = '';
-  const stopPostgres = await startPostgres({ provide: (_key: string, value: string) => (serverUrl = value) } as never);
+  const postgres = await startPostgres(BENCH_POSTGRES_SETTINGS);
+  const serverUrl = postgres.url;
   const results: Result[] = [];
   try {
     for (const lines of sizes) {
@@ -152,7 +197,7 @@ async function main(): Promise<void> {
       process.stdout.write(`${JSON.stringify(r)}\n`);
     }
   } finally {
-    await stopPostgres();
+    await postgres.stop();
   }
   const header = ['lines', 'MB', 'upload s', 'total s', 'lines/s', 'rpc RSS MB (idle)', 'api RSS MB (idle)', 'exact'];
   const rows = results.map((r) => [
@@ -174,7 +219,7 @@ async function main(): Promise<void> {
   const { stdout: cpu } = await promisify(execFile)('nproc');
   writeFileSync(
     out,
-    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: Number(cpu.trim()), store: 'postgresql 15 (fsync=off)', batchSize: Number(values['batch-size']), maxOldSpaceMb: values['max-old-space-mb'] ?? null, results }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: Number(cpu.trim()), store: 'postgresql 15', postgres: BENCH_POSTGRES_SETTINGS, batchSize: Number(values['batch-size']), nodeFlags: flags ?? { rpc: chartHeapFlags('patient-rpc'), api: chartHeapFlags('patient-api') }, results }, null, 2)}\n`,
   );
   process.stdout.write(`wrote ${out}\n`);
 }

@@ -10,8 +10,16 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { startPostgres } from '../tests/support/postgres.ts';
-import { apiEnv, ROOT, rpcEnv, startProcess, startService, type ServiceProcess } from '../tests/support/services.ts';
+import { BENCH_POSTGRES_SETTINGS, startPostgres } from '../tests/support/postgres.ts';
+import {
+  apiEnv,
+  chartHeapFlags,
+  ROOT,
+  rpcEnv,
+  startProcess,
+  startService,
+  type ServiceProcess,
+} from '../tests/support/services.ts';
 import { createTestKeys } from '../tests/support/tokens.ts';
 import { median, runLoad, type LoadResult } from './lib/load.ts';
 
@@ -47,7 +55,7 @@ async function main(): Promise<void> {
   const keys = await createTestKeys();
   const token = await keys.token({ sub: 'bench', roles: ['clinician'] });
   const auth = { authorization: `Bearer ${token}` };
-  const postgres = await startPostgres({ synchronous_commit: 'on', fsync: 'on' });
+  const postgres = await startPostgres(BENCH_POSTGRES_SETTINGS);
   const sink = await startOtlpSink();
   const production = { PM_SERVICE__ENVIRONMENT: 'production', PM_LOG__LEVEL: 'info' };
   const highLimits = {
@@ -64,9 +72,11 @@ async function main(): Promise<void> {
 
   const startSystem = async (name: string, rpcExtra: Record<string, string>, apiExtra: Record<string, string> = {}) => {
     const rpc = await startService('patient-rpc', {
+      nodeArgs: chartHeapFlags('patient-rpc'),
       env: rpcEnv({ ...production, ...rpcExtra, PM_DATABASE__STATEMENT_TIMEOUT_MS: '5000' }),
     });
     const api = await startService('patient-api', {
+      nodeArgs: chartHeapFlags('patient-api'),
       env: apiEnv(`static:///127.0.0.1:${rpc.ports.grpc}`, keys.jwksFile, {
         ...production,
         ...highLimits,

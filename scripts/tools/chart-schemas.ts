@@ -159,6 +159,17 @@ function probes(readiness: Schema): Schema {
   });
 }
 
+const heap = obj(
+  'V8 heap of the Node.js process, passed as NODE_OPTIONS; with the process baseline (~100 MB) it must fit resources.limits.memory.',
+  {
+    maxOldSpaceMb: int('--max-old-space-size (MB): what survives garbage collection.', { minimum: 32, maximum: 65536 }),
+    maxSemiSpaceMb: int('--max-semi-space-size (MB): the young generation is two of these.', {
+      minimum: 1,
+      maximum: 256,
+    }),
+  },
+);
+
 const resources = obj(
   'Container resources; both requests and limits are required.',
   {
@@ -330,6 +341,7 @@ const apiSchema = chartSchema('patient-api values', {
   telemetry,
   extraEnv,
   probes: probes(probeTiming('Readiness probe (/readyz: store reachable, not draining).', true)),
+  heap,
   resources,
   ...rollout,
   ...security,
@@ -429,6 +441,7 @@ const rpcSchema = chartSchema('patient-rpc values', {
       failureThreshold: int('failureThreshold.', { minimum: 1 }),
     }),
   ),
+  heap,
   resources,
   ...rollout,
   ...security,

@@ -10,6 +10,18 @@ const cases: Array<[string, Chart, Record<string, unknown>, string]> = [
     { lifecycle: { terminationGracePeriodSeconds: 20 } },
     'lifecycle.shutdownTimeoutSeconds (20) + lifecycle.preStopSeconds (5) must be less than lifecycle.terminationGracePeriodSeconds (20)',
   ],
+  [
+    'a heap larger than the memory limit',
+    'patient-rpc',
+    { heap: { maxOldSpaceMb: 300 } },
+    'heap.maxOldSpaceMb (300) + 2 x heap.maxSemiSpaceMb (8) + ~100 MB of process baseline = 416 MiB exceeds resources.limits.memory (384Mi)',
+  ],
+  [
+    'a heap larger than a Gi memory limit',
+    'patient-api',
+    { resources: { limits: { memory: '1Gi' } }, heap: { maxOldSpaceMb: 1000 } },
+    'exceeds resources.limits.memory (1Gi)',
+  ],
   ['the latest tag (chart)', 'patient-api', { image: { tag: 'latest' } }, "at '/image/tag': 'not' failed"],
   [
     'the latest tag (global)',

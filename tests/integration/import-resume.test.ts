@@ -1,6 +1,6 @@
 // Import jobs survive their replica: SIGTERM releases the lease and a restarted replica
 // finishes; SIGKILL leaves the lease to expire and another replica finishes. Totals stay
-// exact because cursor, counts and inserts commit in one transaction per batch.
+// exact because a batch consumes its staged lines, inserts and counts in one transaction.
 import pg from 'pg';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiEnv, createDatabase, rpcEnv, startService, type ServiceProcess } from '../support/services.ts';
@@ -84,7 +84,7 @@ describe('ePRO import resumes on another replica (postgres)', () => {
     const again = await startService('patient-rpc', { env });
     started.push(again);
     const claimed = await again.waitForLog((r) => r.msg === 'import job claimed' && r['jobId'] === id);
-    expect(claimed['cursor']).toBeGreaterThan(0);
+    expect(claimed['appliedThrough']).toBeGreaterThan(0);
     await exact(db, id, expected);
   });
 
@@ -100,7 +100,7 @@ describe('ePRO import resumes on another replica (postgres)', () => {
     const other = await startService('patient-rpc', { env });
     started.push(other);
     const claimed = await other.waitForLog((r) => r.msg === 'import job claimed' && r['jobId'] === id);
-    expect(claimed['cursor']).toBeGreaterThan(0);
+    expect(claimed['appliedThrough']).toBeGreaterThan(0);
     expect(Date.now() - killedAt).toBeLessThan(20_000);
     // Taken over only once the dead replica's lease had run out.
     expect(Date.parse(claimed['time'] as string)).toBeGreaterThanOrEqual(Math.floor(leaseUntil));

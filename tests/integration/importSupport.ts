@@ -116,7 +116,7 @@ export async function pollJobRow(db: pg.Client, id: string, done: (row: any) => 
     ({
       rows: [row],
     } = await db.query(
-      'SELECT state, lines_total::int, lines_processed::int, accepted::int, rejected::int, duplicate::int, cursor::int FROM import_jobs WHERE id = $1',
+      'SELECT state, lines_total::int, lines_processed::int, accepted::int, rejected::int, duplicate::int FROM import_jobs WHERE id = $1',
       [id],
     ));
     if (row && done(row)) return row;

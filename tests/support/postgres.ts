@@ -26,6 +26,19 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * Benchmarks run against PostgreSQL set up like a small dedicated server: durable commits
+ * (fsync, synchronous_commit), shared_buffers and WAL sized for a million-row import.
+ * Tests keep the defaults below (fsync off, small buffers): they check behaviour, not speed.
+ */
+export const BENCH_POSTGRES_SETTINGS: Readonly<Record<string, string>> = {
+  fsync: 'on',
+  synchronous_commit: 'on',
+  shared_buffers: '512MB',
+  max_wal_size: '4GB',
+  checkpoint_timeout: '15min',
+};
+
 export async function startPostgres(settings: Record<string, string> = {}): Promise<PostgresServer> {
   if (!existsSync(join(BIN, 'postgres')))
     throw new Error(

@@ -1,9 +1,22 @@
 // Starts the built services as real processes on loopback and reads their JSON logs.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
+
+/**
+ * The V8 heap flags a service's chart deploys it with (NODE_OPTIONS from `heap` in
+ * charts/<name>/values.yaml), so benchmarks measure the memory behaviour of a pod.
+ */
+export function chartHeapFlags(name: 'patient-api' | 'patient-rpc'): string[] {
+  const { heap } = parse(readFileSync(join(ROOT, 'charts', name, 'values.yaml'), 'utf8')) as {
+    heap: { maxOldSpaceMb: number; maxSemiSpaceMb: number };
+  };
+  return [`--max-old-space-size=${heap.maxOldSpaceMb}`, `--max-semi-space-size=${heap.maxSemiSpaceMb}`];
+}
 
 export interface LogRecord {
   level: string;

@@ -34,14 +34,16 @@ export const rpcConfigSchema = z
       .prefault({}),
     imports: z
       .strictObject({
-        /** Import jobs one replica processes at once; a job applies its batches in order, so
-         * this is also the most concurrent batch writers per replica (bounded by poolMax). */
+        /** Import jobs one replica processes at once; each applies batchConcurrency batches at a
+         * time, and the connection pool (poolMax) bounds the writers in total. */
         workers: z.number().int().min(1).max(1000).default(100),
         /** Most unfinished jobs (receiving, staged, running) across all replicas; a new upload
          * beyond it is refused with RESOURCE_EXHAUSTED (HTTP 429). */
         queueDepth: z.number().int().min(1).max(100_000).default(1000),
-        /** Lines per staging INSERT and per processing transaction. */
-        batchSize: z.number().int().min(1).max(10_000).default(1000),
+        /** Lines per staging COPY and per processing transaction. */
+        batchSize: z.number().int().min(1).max(10_000).default(5000),
+        /** Batches of one job applied at once, each in its own transaction (and connection). */
+        batchConcurrency: z.number().int().min(1).max(16).default(2),
         /** A job's lease; renewed by every committed batch. A dead replica's jobs resume after it. */
         leaseSeconds: z.number().min(1).max(3600).default(30),
         /** How often each replica looks for claimable jobs. */

@@ -1,24 +1,19 @@
 import type { ImportJob } from '@patient-mesh/runtime';
-import type { Db, Queryable } from '../store/Db.js';
-import type { ImportRow } from './parseImportLine.js';
-
-/** A line as staged: its text, or why it could not be staged. */
-export interface StagedLine {
-  line: number;
-  body: string | null;
-  error: string | null;
-}
+import { copyText, type Db } from '../store/Db.js';
+import type { ParsedLine } from './parseImportLine.js';
 
 /** A job a worker holds the lease on. */
 export interface ClaimedJob {
   id: string;
-  cursor: number;
+  /** Lines up to this one are applied (the first still staged is after it). */
+  appliedThrough: number;
+  /** The upload's last line number. */
+  lastLine: number;
   startedAt: Date;
 }
 
-/** One batch's outcome, committed atomically with the job's cursor and counts. */
+/** One batch's outcome, committed atomically with the job's counts. */
 export interface BatchResult {
-  cursor: number;
   accepted: number;
   rejected: number;
   duplicate: number;
@@ -58,6 +53,71 @@ const JOB_COLUMNS = `id::text, state, lines_total, lines_processed, accepted, re
   created_at, updated_at, finished_at,
   extract(epoch FROM coalesce(finished_at, now()) - started_at)::float8 AS seconds`;
 
+const STAGED_COLUMNS = [
+  'job_id',
+  'line',
+  'submission_id',
+  'patient_id',
+  'instrument',
+  'answers',
+  'total_score',
+  'severity',
+  'flags',
+  'completed_at',
+  'error',
+];
+
+/**
+ * Validated lines of one upload on their way to import_lines, written straight into a
+ * buffer in COPY text form: while the batch fills, a line costs bytes outside the V8 heap,
+ * not the objects it was parsed into (which die young).
+ */
+export class StagingBatch {
+  lines = 0;
+  #buffer = Buffer.allocUnsafe(256 * 1024);
+  #bytes = 0;
+
+  constructor(readonly jobId: string) {}
+
+  /** Bytes of COPY text so far. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** The COPY text (a view: valid until the next add). */
+  get data(): Buffer {
+    return this.#buffer.subarray(0, this.#bytes);
+  }
+
+  add(l: ParsedLine): void {
+    this.lines += 1;
+    if (!l.ok) {
+      // A rejected line keeps only its reason; PostgreSQL text cannot hold NUL (a reason
+      // may quote an unknown key).
+      const reason = copyText(l.reason.replaceAll('\u0000', '\ufffd'));
+      this.#write(`${this.jobId}\t${l.line}\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t${reason}\n`);
+      return;
+    }
+    const { row } = l;
+    const completed = row.completedAt?.toISOString() ?? '\\N';
+    // Every typed value is a UUID, a number, a code or a timestamp: nothing to escape.
+    this.#write(
+      `${this.jobId}\t${l.line}\t${row.submissionId}\t${row.patientId}\t${row.instrument}\t{${row.answers.join(',')}}\t${row.score.total}\t${row.score.severity}\t{${row.score.flags.join(',')}}\t${completed}\t\\N\n`,
+    );
+  }
+
+  #write(text: string): void {
+    // A UTF-16 code unit is at most 3 bytes of UTF-8.
+    const room = this.#bytes + text.length * 3;
+    if (room > this.#buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(room, this.#buffer.length * 2));
+      this.#buffer.copy(grown, 0, 0, this.#bytes);
+      this.#buffer = grown;
+    }
+    this.#bytes += this.#buffer.write(text, this.#bytes, 'utf8');
+  }
+}
+
 /** SQL for import jobs and their staged lines; the same on PostgreSQL and PGlite. */
 export class ImportStore {
   constructor(
@@ -82,24 +142,21 @@ export class ImportStore {
     );
   }
 
-  /** Stages lines (one multi-row INSERT) and renews the receiving lease. */
-  async stage(jobId: string, lines: readonly StagedLine[]): Promise<void> {
+  /** Stages a batch of validated lines (COPY) and renews the receiving lease. */
+  async stage(batch: StagingBatch): Promise<void> {
+    await this.db.copyFrom('import_lines', STAGED_COLUMNS, batch.data);
     await this.db.query(
-      `WITH staged AS (
-         INSERT INTO import_lines (job_id, line, body, error)
-         SELECT $1, l, b, e FROM unnest($2::bigint[], $3::text[], $4::text[]) AS u(l, b, e)
-       )
-       UPDATE import_jobs SET lease_until = now() + make_interval(secs => $5), updated_at = now() WHERE id = $1`,
-      [jobId, lines.map((l) => l.line), lines.map((l) => l.body), lines.map((l) => l.error), this.options.leaseSeconds],
+      'UPDATE import_jobs SET lease_until = now() + make_interval(secs => $2), updated_at = now() WHERE id = $1',
+      [batch.jobId, this.options.leaseSeconds],
     );
   }
 
   /** The upload is complete and durable: any replica may now process it. */
-  async markStaged(jobId: string, linesTotal: number): Promise<ImportJob> {
+  async markStaged(jobId: string, linesTotal: number, lastLine: number): Promise<ImportJob> {
     const [row] = await this.db.query<JobRow>(
-      `UPDATE import_jobs SET state = 'staged', lines_total = $2, lease_owner = NULL, lease_until = NULL,
-         updated_at = now() WHERE id = $1 AND state = 'receiving' RETURNING ${JOB_COLUMNS}`,
-      [jobId, linesTotal],
+      `UPDATE import_jobs SET state = 'staged', lines_total = $2, last_line = $3, lease_owner = NULL,
+         lease_until = NULL, updated_at = now() WHERE id = $1 AND state = 'receiving' RETURNING ${JOB_COLUMNS}`,
+      [jobId, linesTotal, lastLine],
     );
     if (!row) throw new Error('import job vanished while receiving');
     return toJob(row);
@@ -137,7 +194,7 @@ export class ImportStore {
    */
   async claim(owner: string, limit: number): Promise<ClaimedJob[]> {
     if (limit <= 0) return [];
-    const rows = await this.db.query<{ id: string; cursor: string; started_at: Date }>(
+    const rows = await this.db.query<{ id: string; applied_through: string; last_line: string; started_at: Date }>(
       `UPDATE import_jobs j SET state = 'running', lease_owner = $1,
          lease_until = now() + make_interval(secs => $2), attempts = j.attempts + 1,
          started_at = coalesce(j.started_at, now()), updated_at = now()
@@ -145,92 +202,101 @@ export class ImportStore {
          SELECT id FROM import_jobs
          WHERE state = 'staged' OR (state = 'running' AND lease_until <= now())
          ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-       RETURNING j.id::text, j.cursor, j.started_at`,
+       RETURNING j.id::text, j.last_line, j.started_at,
+         (SELECT coalesce(min(l.line) - 1, j.last_line) FROM import_lines l WHERE l.job_id = j.id) AS applied_through`,
       [owner, this.options.leaseSeconds, limit],
     );
-    return rows.map((r) => ({ id: r.id, cursor: Number(r.cursor), startedAt: r.started_at }));
-  }
-
-  /** Up to `limit` staged lines after line number `after`, in order. */
-  readLines(jobId: string, after: number, limit: number): Promise<StagedLine[]> {
-    return this.db
-      .query<{ line: string; body: string | null; error: string | null }>(
-        'SELECT line, body, error FROM import_lines WHERE job_id = $1 AND line > $2 ORDER BY line LIMIT $3',
-        [jobId, after, limit],
-      )
-      .then((rows) => rows.map((r) => ({ line: Number(r.line), body: r.body, error: r.error })));
+    return rows.map((r) => ({
+      id: r.id,
+      appliedThrough: Number(r.applied_through),
+      lastLine: Number(r.last_line),
+      startedAt: r.started_at,
+    }));
   }
 
   /**
-   * Applies one batch in one transaction: checks the lease and the cursor, rejects rows of
-   * unknown patients, inserts the rest (ON CONFLICT DO NOTHING: existing submission ids are
-   * duplicates), then advances the cursor, counts and kept errors and renews the lease.
+   * Applies the staged lines in (`after`, `through`] in one transaction: one statement
+   * consumes them (DELETE … RETURNING, so a batch applies once however often it is run),
+   * rejects those of unknown patients and inserts the rest in submission-id order (ON
+   * CONFLICT DO NOTHING: existing ids are duplicates; one lock order, so concurrent batches
+   * cannot deadlock). The job's counts and lowest-numbered errors advance with it and the
+   * lease is renewed; if this replica no longer holds the lease, nothing is applied.
    */
-  async commitBatch(
-    jobId: string,
-    owner: string,
-    expectedCursor: number,
-    cursor: number,
-    rows: readonly ImportRow[],
-    errors: ReadonlyArray<{ line: number; reason: string }>,
-  ): Promise<BatchResult> {
+  async commitBatch(jobId: string, owner: string, after: number, through: number): Promise<BatchResult> {
     return this.db.transaction(async (tx) => {
-      const [job] = await tx.query<{ cursor: string; kept: number }>(
-        `SELECT cursor, jsonb_array_length(first_errors) AS kept FROM import_jobs
-         WHERE id = $1 AND lease_owner = $2 AND state = 'running' FOR UPDATE`,
-        [jobId, owner],
+      const max = this.options.maxFirstErrors;
+      const [applied] = await tx.query<{ valid: number; accepted: number; rejected: number; errors: unknown[] }>(
+        `WITH batch AS (
+           DELETE FROM import_lines WHERE job_id = $1 AND line > $2 AND line <= $3
+           RETURNING line, submission_id, patient_id, instrument, answers, total_score, severity, flags,
+                     completed_at, error),
+         checked AS (
+           SELECT b.*, coalesce(b.error, CASE WHEN p.id IS NULL THEN 'patientId: unknown patient' END) AS reason
+           FROM batch b LEFT JOIN patients p ON p.id = b.patient_id),
+         inserted AS (
+           INSERT INTO questionnaire_responses
+             (submission_id, patient_id, instrument, answers, total_score, severity, flags, completed_at, import_id)
+           SELECT submission_id, patient_id, instrument, answers, total_score, severity, flags,
+                  coalesce(completed_at, now()), $1
+           FROM checked WHERE reason IS NULL ORDER BY submission_id
+           ON CONFLICT (submission_id) DO NOTHING
+           RETURNING 1)
+         SELECT (SELECT count(*) FROM checked WHERE reason IS NULL)::int AS valid,
+                (SELECT count(*) FROM inserted)::int AS accepted,
+                (SELECT count(*) FROM checked WHERE reason IS NOT NULL)::int AS rejected,
+                (SELECT coalesce(jsonb_agg(jsonb_build_object('line', line, 'reason', reason) ORDER BY line), '[]')
+                 FROM (SELECT line, reason FROM checked WHERE reason IS NOT NULL ORDER BY line LIMIT $4) kept)
+                  AS errors`,
+        [jobId, after, through, max],
       );
-      if (!job || Number(job.cursor) !== expectedCursor) throw new LeaseLostError('import job lease lost');
-
-      const lineErrors = [...errors];
-      const known = await knownPatients(tx, rows);
-      const valid = rows.filter((r) => {
-        if (known.has(r.patientId)) return true;
-        lineErrors.push({ line: r.line, reason: 'patientId: unknown patient' });
-        return false;
-      });
-      const accepted = valid.length > 0 ? await insertResponses(tx, jobId, valid) : 0;
-      lineErrors.sort((a, b) => a.line - b.line);
-      const room = Math.max(0, this.options.maxFirstErrors - job.kept);
       const result: BatchResult = {
-        cursor,
-        accepted,
-        rejected: lineErrors.length,
-        duplicate: valid.length - accepted,
+        accepted: applied!.accepted,
+        rejected: applied!.rejected,
+        duplicate: applied!.valid - applied!.accepted,
       };
-      await tx.query(
-        `UPDATE import_jobs SET cursor = $3,
-           lines_processed = lines_processed + $4 + $5 + $6,
-           accepted = accepted + $4, rejected = rejected + $5, duplicate = duplicate + $6,
-           first_errors = first_errors || $7::jsonb,
-           lease_until = now() + make_interval(secs => $8), updated_at = now()
-         WHERE id = $1 AND lease_owner = $2`,
+      const updated = await tx.query(
+        `UPDATE import_jobs SET
+           lines_processed = lines_processed + $3 + $4 + $5,
+           accepted = accepted + $3, rejected = rejected + $4, duplicate = duplicate + $5,
+           first_errors = (
+             SELECT coalesce(jsonb_agg(e ORDER BY (e ->> 'line')::bigint), '[]')
+             FROM (SELECT e FROM jsonb_array_elements(first_errors || $6::jsonb) e
+                   ORDER BY (e ->> 'line')::bigint LIMIT $8) lowest),
+           lease_until = now() + make_interval(secs => $7), updated_at = now()
+         WHERE id = $1 AND lease_owner = $2 AND state = 'running'
+         RETURNING 1`,
         [
           jobId,
           owner,
-          cursor,
           result.accepted,
           result.rejected,
           result.duplicate,
-          JSON.stringify(lineErrors.slice(0, room)),
+          JSON.stringify(applied!.errors),
           this.options.leaseSeconds,
+          max,
         ],
       );
+      if (updated.length === 0) throw new LeaseLostError('import job lease lost');
       return result;
     });
   }
 
-  /** Marks a fully processed job done and drops its staged lines. */
+  /** Marks a job done once every staged line has been applied. */
   async finish(jobId: string, owner: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      const done = await tx.query(
-        `UPDATE import_jobs SET state = 'done', lease_owner = NULL, lease_until = NULL, updated_at = now(),
-           finished_at = now() WHERE id = $1 AND lease_owner = $2 AND state = 'running' RETURNING 1`,
-        [jobId, owner],
-      );
-      if (done.length === 0) throw new LeaseLostError('import job lease lost');
-      await tx.query('DELETE FROM import_lines WHERE job_id = $1', [jobId]);
-    });
+    const [row] = await this.db.query<{ done: boolean; held: boolean }>(
+      `WITH done AS (
+         UPDATE import_jobs SET state = 'done', lease_owner = NULL, lease_until = NULL, updated_at = now(),
+           finished_at = now()
+         WHERE id = $1 AND lease_owner = $2 AND state = 'running'
+           AND NOT EXISTS (SELECT 1 FROM import_lines WHERE job_id = $1)
+         RETURNING 1)
+       SELECT EXISTS (SELECT 1 FROM done) AS done,
+              EXISTS (SELECT 1 FROM import_jobs WHERE id = $1 AND lease_owner = $2 AND state = 'running') AS held`,
+      [jobId, owner],
+    );
+    if (row!.done) return;
+    if (!row!.held) throw new LeaseLostError('import job lease lost');
+    throw new Error('import job has staged lines left after its last batch');
   }
 
   /**
@@ -256,39 +322,6 @@ export class ImportStore {
     );
     return rows.length;
   }
-}
-
-async function knownPatients(tx: Queryable, rows: readonly ImportRow[]): Promise<Set<string>> {
-  const ids = [...new Set(rows.map((r) => r.patientId))];
-  if (ids.length === 0) return new Set();
-  const found = await tx.query<{ id: string }>('SELECT id::text FROM patients WHERE id = ANY($1::uuid[])', [ids]);
-  return new Set(found.map((r) => r.id));
-}
-
-async function insertResponses(tx: Queryable, jobId: string, rows: readonly ImportRow[]): Promise<number> {
-  const [result] = await tx.query<{ n: number }>(
-    `WITH ins AS (
-       INSERT INTO questionnaire_responses
-         (submission_id, patient_id, instrument, answers, total_score, severity, flags, completed_at, import_id)
-       SELECT s, p, i, a::smallint[], t, sv, f::text[], coalesce(c, now()), $9
-       FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[],
-                   $8::timestamptz[]) AS u(s, p, i, a, t, sv, f, c)
-       ON CONFLICT (submission_id) DO NOTHING
-       RETURNING 1)
-     SELECT count(*)::int AS n FROM ins`,
-    [
-      rows.map((r) => r.submissionId),
-      rows.map((r) => r.patientId),
-      rows.map((r) => r.instrument),
-      rows.map((r) => `{${r.answers.join(',')}}`),
-      rows.map((r) => r.score.total),
-      rows.map((r) => r.score.severity),
-      rows.map((r) => `{${r.score.flags.join(',')}}`),
-      rows.map((r) => r.completedAt ?? null),
-      jobId,
-    ],
-  );
-  return result!.n;
 }
 
 function toJob(r: JobRow): ImportJob {

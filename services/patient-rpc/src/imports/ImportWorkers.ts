@@ -1,14 +1,15 @@
 import type { Logger } from '@patient-mesh/runtime';
 import { trace, SpanStatusCode } from '@opentelemetry/api';
 import type { ImportMetrics } from './importMetrics.js';
-import { isLeaseLostError, type ClaimedJob, type ImportStore, type StagedLine } from './ImportStore.js';
-import { parseImportLine, type ImportRow } from './parseImportLine.js';
+import { isLeaseLostError, type ClaimedJob, type ImportStore } from './ImportStore.js';
 
 export interface ImportWorkersOptions {
-  /** Jobs this replica processes at once (each applies its batches in order). */
+  /** Jobs this replica processes at once. */
   workers: number;
   /** Lines per transaction. */
   batchSize: number;
+  /** Batches of one job applied at once, each in its own transaction. */
+  batchConcurrency: number;
   pollIntervalMs: number;
   /** Claims of one job before it is marked failed. */
   maxAttempts?: number;
@@ -78,7 +79,7 @@ export class ImportWorkers {
       const jobs = await store.claim(owner, this.options.workers - this.#active.size);
       for (const job of jobs) {
         if (this.#stopping) break;
-        logger.info({ jobId: job.id, cursor: job.cursor }, 'import job claimed');
+        logger.info({ jobId: job.id, appliedThrough: job.appliedThrough }, 'import job claimed');
         const run = this.#run(job).finally(() => this.#active.delete(job.id));
         this.#active.set(job.id, run);
       }
@@ -88,38 +89,38 @@ export class ImportWorkers {
     }
   }
 
+  /**
+   * Applies the job's remaining lines in consecutive ranges, `batchConcurrency` transactions
+   * at a time. Each range applies once whatever happens (its lines are consumed with it), so
+   * a range cut off by a crash is simply run again by the next lease holder.
+   */
   async #run(job: ClaimedJob): Promise<void> {
     const { store, logger, owner } = this.deps;
-    const size = this.options.batchSize;
-    let cursor = job.cursor;
-    try {
-      let lines = await store.readLines(job.id, cursor, size);
-      let parsed = parseBatch(lines);
-      while (!this.#stopping) {
-        if (lines.length === 0) {
-          await store.finish(job.id, owner);
-          const seconds = (Date.now() - job.startedAt.getTime()) / 1000;
-          this.deps.metrics.jobDuration.observe(seconds);
-          logger.info({ jobId: job.id }, 'import job done');
-          return;
-        }
-        const last = lines.at(-1)!.line;
-        // While this batch commits, read and validate the next one (staged lines never change).
-        const commit = this.#commit(job.id, cursor, last, parsed);
-        commit.catch(() => {});
-        let nextLines: StagedLine[];
+    let next = job.appliedThrough;
+    let failure: { error: unknown } | undefined;
+    const take = (): [number, number] | undefined => {
+      if (this.#stopping || failure || next >= job.lastLine) return undefined;
+      const after = next;
+      next = Math.min(after + this.options.batchSize, job.lastLine);
+      return [after, next];
+    };
+    const lane = async () => {
+      for (let range = take(); range; range = take()) {
         try {
-          nextLines = await store.readLines(job.id, last, size);
+          await this.#commit(job.id, range[0], range[1]);
         } catch (error) {
-          await commit.catch(() => {});
-          throw error;
+          failure ??= { error };
         }
-        const nextParsed = parseBatch(nextLines);
-        await commit;
-        cursor = last;
-        lines = nextLines;
-        parsed = nextParsed;
       }
+    };
+    await Promise.all(Array.from({ length: this.options.batchConcurrency }, lane));
+    try {
+      if (failure) throw failure.error;
+      if (this.#stopping) return;
+      await store.finish(job.id, owner);
+      const seconds = (Date.now() - job.startedAt.getTime()) / 1000;
+      this.deps.metrics.jobDuration.observe(seconds);
+      logger.info({ jobId: job.id }, 'import job done');
     } catch (error) {
       if (isLeaseLostError(error)) {
         logger.warn({ jobId: job.id }, 'import job lease lost; another replica continues');
@@ -130,19 +131,12 @@ export class ImportWorkers {
     }
   }
 
-  #commit(jobId: string, cursor: number, last: number, batch: ParsedBatch): Promise<void> {
+  #commit(jobId: string, after: number, through: number): Promise<void> {
     return tracer().startActiveSpan('import.batch', async (span) => {
       const end = this.deps.metrics.batchDuration.startTimer();
-      span.setAttribute('import.batch.lines', batch.rows.length + batch.errors.length);
+      span.setAttribute('import.batch.lines', through - after);
       try {
-        const result = await this.deps.store.commitBatch(
-          jobId,
-          this.deps.owner,
-          cursor,
-          last,
-          batch.rows,
-          batch.errors,
-        );
+        const result = await this.deps.store.commitBatch(jobId, this.deps.owner, after, through);
         const { rows: counter } = this.deps.metrics;
         counter.inc({ outcome: 'accepted' }, result.accepted);
         counter.inc({ outcome: 'rejected' }, result.rejected);
@@ -156,23 +150,4 @@ export class ImportWorkers {
       }
     });
   }
-}
-
-interface ParsedBatch {
-  rows: ImportRow[];
-  errors: Array<{ line: number; reason: string }>;
-}
-
-function parseBatch(lines: readonly StagedLine[]): ParsedBatch {
-  const batch: ParsedBatch = { rows: [], errors: [] };
-  for (const staged of lines) {
-    if (staged.body === null) {
-      batch.errors.push({ line: staged.line, reason: staged.error ?? 'line could not be staged' });
-      continue;
-    }
-    const parsed = parseImportLine(staged.line, staged.body);
-    if (parsed.ok) batch.rows.push(parsed.row);
-    else batch.errors.push({ line: parsed.line, reason: parsed.reason });
-  }
-  return batch;
 }

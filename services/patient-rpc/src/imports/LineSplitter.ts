@@ -1,4 +1,7 @@
-/** One line of an upload: its 1-based number and bytes, or `oversized` with no bytes kept. */
+/**
+ * One line of an upload: its 1-based number and bytes, or `oversized` with no bytes kept.
+ * `bytes` may be a view into the pushed chunk: decode or copy it rather than keep it.
+ */
 export type SplitLine =
   { line: number; oversized: false; bytes: Buffer } | { line: number; oversized: true; bytes?: undefined };
 
@@ -30,6 +33,12 @@ export class LineSplitter {
     while (start < buf.length) {
       const lf = buf.indexOf(LF, start);
       const end = lf < 0 ? buf.length : lf;
+      if (lf >= 0 && this.#size === 0 && !this.#oversized && end - start <= this.maxLineBytes + 1) {
+        // The whole line is in this chunk: hand out a view, no copy.
+        out.push(this.#numbered(buf.subarray(start, end)));
+        start = lf + 1;
+        continue;
+      }
       this.#append(buf.subarray(start, end));
       if (lf < 0) break;
       out.push(this.#take());
@@ -57,15 +66,23 @@ export class LineSplitter {
   }
 
   #take(): SplitLine {
-    this.#line += 1;
-    const line = this.#line;
     const oversized = this.#oversized;
-    let bytes = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts, this.#size);
+    const bytes = this.#parts.length === 1 ? this.#parts[0]! : Buffer.concat(this.#parts, this.#size);
     this.#parts = [];
     this.#size = 0;
     this.#oversized = false;
-    if (oversized) return { line, oversized: true };
-    if (bytes.length > 0 && bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, bytes.length - 1);
+    if (oversized) {
+      this.#line += 1;
+      return { line: this.#line, oversized: true };
+    }
+    return this.#numbered(bytes);
+  }
+
+  /** Numbers a complete line, dropping a CR before its LF. */
+  #numbered(raw: Buffer): SplitLine {
+    this.#line += 1;
+    const line = this.#line;
+    const bytes = raw.length > 0 && raw[raw.length - 1] === CR ? raw.subarray(0, raw.length - 1) : raw;
     if (bytes.length > this.maxLineBytes) return { line, oversized: true };
     return { line, oversized: false, bytes };
   }

@@ -32,7 +32,12 @@ export function createImports(config: ImportsConfig, deps: ImportsDeps): Imports
   const owner = `${hostname()}/${process.pid}/${uuidv7().slice(-12)}`;
   const store = new ImportStore(deps.db, { leaseSeconds: config.leaseSeconds, maxFirstErrors: MAX_FIRST_ERRORS });
   const workers = new ImportWorkers(
-    { workers: config.workers, batchSize: config.batchSize, pollIntervalMs: config.pollIntervalMs },
+    {
+      workers: config.workers,
+      batchSize: config.batchSize,
+      batchConcurrency: config.batchConcurrency,
+      pollIntervalMs: config.pollIntervalMs,
+    },
     { store, metrics: createImportMetrics(deps.registry), logger, owner },
   );
   const handlers = createImportHandlers(

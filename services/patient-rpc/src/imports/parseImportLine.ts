@@ -19,7 +19,7 @@ export interface ImportRow {
   completedAt: Date | undefined;
 }
 
-export type ParsedLine = { ok: true; row: ImportRow } | { ok: false; line: number; reason: string };
+export type ParsedLine = { ok: true; line: number; row: ImportRow } | { ok: false; line: number; reason: string };
 
 // The single-submission shape (same field rules) plus the patient the line belongs to.
 const lineSchema = z.strictObject({
@@ -53,6 +53,7 @@ export function parseImportLine(line: number, text: string): ParsedLine {
   if (problem) return { ok: false, line, reason: `${formatPath(problem.path)}: ${problem.message}` };
   return {
     ok: true,
+    line,
     row: {
       line,
       submissionId: body.submissionId.toLowerCase(),

@@ -1,6 +1,7 @@
 import type { ImportJob } from '@patient-mesh/runtime';
 import { LineSplitter, type SplitLine } from './LineSplitter.js';
-import type { ImportStore, StagedLine } from './ImportStore.js';
+import { StagingBatch, type ImportStore } from './ImportStore.js';
+import { parseImportLine, type ParsedLine } from './parseImportLine.js';
 
 export interface ReceiveUploadOptions {
   maxLineBytes: number;
@@ -8,6 +9,8 @@ export interface ReceiveUploadOptions {
   batchSize: number;
   /** Bytes per staging INSERT, whatever the line count. */
   maxBatchBytes?: number;
+  /** Staging INSERTs in flight at once (each on its own connection). */
+  maxInFlight?: number;
   /** Aborted when the client cancels: a source destroyed without an error just ends. */
   signal: AbortSignal;
 }
@@ -15,8 +18,9 @@ export interface ReceiveUploadOptions {
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
- * Stages an upload's lines as its chunks arrive: at most one staging INSERT in flight and
- * one batch being filled, so the source is read only as fast as the database takes it.
+ * Validates and stages an upload's lines as its chunks arrive: at most one staging INSERT in
+ * flight and one batch being filled, so the source is read only as fast as the database
+ * takes it (and the next batch is parsed while the previous one is written).
  * Resolves with the staged job once the source ends; throws if the source fails (cancelled).
  */
 export async function receiveUpload(
@@ -29,62 +33,59 @@ export async function receiveUpload(
   const tooLong = `line exceeds ${options.maxLineBytes} bytes`;
   const splitter = new LineSplitter(options.maxLineBytes);
   const split: SplitLine[] = [];
-  let pending: StagedLine[] = [];
-  let pendingBytes = 0;
+  let pending = new StagingBatch(jobId);
   let total = 0;
-  let inFlight: Promise<void> = Promise.resolve();
+  const maxInFlight = options.maxInFlight ?? 2;
+  const inFlight = new Set<Promise<void>>();
 
   const take = () => {
     for (const l of split) {
       const staged = toStaged(l, tooLong);
       if (!staged) continue;
-      pending.push(staged);
-      pendingBytes += staged.body?.length ?? 0;
+      pending.add(staged);
       total += 1;
     }
     split.length = 0;
   };
   const flush = async () => {
-    await inFlight;
-    if (pending.length === 0) return;
+    while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    if (pending.lines === 0) return;
     const batch = pending;
-    pending = [];
-    pendingBytes = 0;
-    inFlight = store.stage(jobId, batch);
-    inFlight.catch(() => {});
+    pending = new StagingBatch(jobId);
+    const staging: Promise<void> = store.stage(batch).finally(() => inFlight.delete(staging));
+    staging.catch(() => {});
+    inFlight.add(staging);
   };
 
   try {
     for await (const chunk of source) {
       splitter.push(chunk.data, split);
       take();
-      if (pending.length >= options.batchSize || pendingBytes >= maxBatchBytes) await flush();
+      if (pending.lines >= options.batchSize || pending.bytes >= maxBatchBytes) await flush();
     }
     options.signal.throwIfAborted();
     splitter.end(split);
     take();
     await flush();
-    await inFlight;
+    await Promise.all(inFlight);
     options.signal.throwIfAborted();
-    return await store.markStaged(jobId, total);
+    return await store.markStaged(jobId, total, splitter.linesSeen);
   } finally {
-    // A cancelled upload is aborted (its staged lines deleted) by the caller: a staging
-    // INSERT still in flight must land first, or it would commit after the delete.
-    await inFlight.catch(() => {});
+    // A cancelled upload is aborted (its staged lines deleted) by the caller: staging
+    // INSERTs still in flight must land first, or they would commit after the delete.
+    await Promise.allSettled(inFlight);
   }
 }
 
-/** A line as staged; undefined for a blank line (skipped, though it keeps its number). */
-function toStaged(l: SplitLine, tooLong: string): StagedLine | undefined {
-  if (l.oversized) return { line: l.line, body: null, error: tooLong };
+/** A line validated for staging; undefined for a blank line (skipped, though it keeps its number). */
+function toStaged(l: SplitLine, tooLong: string): ParsedLine | undefined {
+  if (l.oversized) return { ok: false, line: l.line, reason: tooLong };
   let text: string;
   try {
     text = utf8.decode(l.bytes);
   } catch {
-    return { line: l.line, body: null, error: 'not valid UTF-8' };
+    return { ok: false, line: l.line, reason: 'not valid UTF-8' };
   }
   if (text.trim() === '') return undefined;
-  // PostgreSQL text cannot hold NUL; a raw NUL is never valid JSON anyway.
-  if (text.includes('\u0000')) return { line: l.line, body: null, error: 'not valid JSON' };
-  return { line: l.line, body: text, error: null };
+  return parseImportLine(l.line, text);
 }

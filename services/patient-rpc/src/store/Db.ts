@@ -17,6 +17,11 @@ export interface Db extends Queryable {
   readonly kind: 'postgres' | 'pglite';
   /** Runs `fn` in one transaction on one connection; rolls back if it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * Bulk-loads rows into `table` with COPY: `rows` is COPY text format in UTF-8 (tab-separated
+   * columns in `columns` order, `\N` for NULL, one row per line; see copyText).
+   */
+  copyFrom(table: string, columns: readonly string[], rows: Uint8Array): Promise<void>;
   /** True when a trivial query answers. */
   ping(): Promise<boolean>;
   /** Connections in use and waiting, for metrics (PGlite: one connection). */
@@ -31,3 +36,11 @@ export const PG_QUERY_CANCELED = '57014';
 
 export const pgErrorCode = (e: unknown): string | undefined =>
   typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+
+/** One value in COPY text format: NULL as `\N`, backslash and line/column separators escaped. */
+export function copyText(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'number') return String(value);
+  return /[\\\t\n\r]/.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : value;
+}
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };

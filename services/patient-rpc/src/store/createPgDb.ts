@@ -1,4 +1,7 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
 import type { Db, Queryable } from './Db.js';
 
 export interface PgDbOptions {
@@ -55,6 +58,22 @@ export function createPgDb({ url, poolMax, statementTimeoutMs }: PgDbOptions): D
         throw error;
       } finally {
         client.release();
+      }
+    },
+    async copyFrom(table, columns, rows) {
+      const client = await pool.connect();
+      let failed: unknown;
+      try {
+        await pipeline(
+          Readable.from([rows]),
+          client.query(copyFromStdin(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)),
+        );
+      } catch (error) {
+        failed = error;
+        throw error;
+      } finally {
+        // A connection whose COPY failed midway is not reused.
+        client.release(failed instanceof Error ? failed : undefined);
       }
     },
     async ping() {

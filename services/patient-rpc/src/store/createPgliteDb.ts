@@ -30,6 +30,9 @@ export async function createPgliteDb({ dataDir }: PgliteDbOptions): Promise<Db> 
         waiting -= 1;
       }
     },
+    async copyFrom(table, columns, rows) {
+      await db.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`, [], { blob: new Blob([rows]) });
+    },
     async ping() {
       try {
         await db.query('SELECT 1');
