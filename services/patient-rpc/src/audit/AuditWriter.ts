@@ -1,11 +1,11 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { Histogram, type Registry } from 'prom-client';
-import type { Db, Queryable } from '../store/Db.js';
+import { pgErrorCode, PG_UNIQUE_VIOLATION, type Db } from '../store/Db.js';
 import { chain, GENESIS_HASH, type AuditEntry, type ChainedRecord } from './auditChain.js';
 
-/** Advisory lock key serialising appends across replicas: "patient-mesh audit". */
-const AUDIT_LOCK = 7_215_002;
 const COLUMNS = 11;
+/** Appends lost to other replicas in a row before a batch fails (each re-reads the tail). */
+const MAX_RELINKS = 50;
 const tracer = trace.getTracer('patient-rpc.audit');
 
 export interface AuditWriterOptions {
@@ -15,12 +15,18 @@ export interface AuditWriterOptions {
 
 /**
  * Appends audit records with group commit: callers wait until their record is committed,
- * and records arriving while a commit is in flight go together in the next one. Every
- * replica serialises on one advisory lock and reads the chain's tail inside it, so the
- * chain stays linear however many replicas write.
+ * and records arriving while a commit is in flight go together in the next one.
+ *
+ * A batch is one INSERT (one round trip, atomic on its own), linked to the tail this writer
+ * last wrote or read. `seq` is the primary key and committed records never change, so a
+ * batch either extends the real tail or collides with a record another replica appended
+ * first; then the writer reads the new tail, relinks the batch and tries again. The chain
+ * stays linear however many replicas write, with no lock held across round trips.
  */
 export class AuditWriter {
   #queue: Array<{ entry: AuditEntry; done: (error?: unknown) => void }> = [];
+  /** The chain's tail as this writer last saw it; undefined = read it first. */
+  #tail: { seq: bigint; hash: string } | undefined;
   #flushing: Promise<void> | undefined;
   readonly #latency: Histogram;
   readonly #batchSize: Histogram;
@@ -73,12 +79,7 @@ export class AuditWriter {
           await tracer.startActiveSpan('audit.commit', async (span) => {
             span.setAttribute('audit.batch_size', batch.length);
             try {
-              await this.db.transaction((tx) =>
-                this.#commit(
-                  tx,
-                  batch.map((b) => b.entry),
-                ),
-              );
+              await this.#commit(batch.map((b) => b.entry));
             } catch (error) {
               span.setStatus({ code: SpanStatusCode.ERROR });
               throw error;
@@ -96,15 +97,29 @@ export class AuditWriter {
     }
   }
 
-  async #commit(tx: Queryable, entries: AuditEntry[]): Promise<void> {
+  async #commit(entries: AuditEntry[]): Promise<void> {
     this.#batchSize.observe(entries.length);
-    await tx.query('SELECT pg_advisory_xact_lock($1)', [AUDIT_LOCK]);
-    const [tail] = await tx.query<{ seq: string; hash: string }>(
+    for (let relinks = 0; ; relinks++) {
+      const last = (this.#tail ??= await this.#readTail());
+      const records = chain(entries, last, new Date());
+      try {
+        await this.db.query(insertSql(records.length), records.flatMap(recordParams));
+      } catch (error) {
+        this.#tail = undefined;
+        if (pgErrorCode(error) === PG_UNIQUE_VIOLATION && relinks < MAX_RELINKS) continue;
+        throw error;
+      }
+      const end = records.at(-1)!;
+      this.#tail = { seq: end.seq, hash: end.hash };
+      return;
+    }
+  }
+
+  async #readTail(): Promise<{ seq: bigint; hash: string }> {
+    const [tail] = await this.db.query<{ seq: string; hash: string }>(
       'SELECT seq::text AS seq, hash FROM audit_log ORDER BY audit_log.seq DESC LIMIT 1',
     );
-    const last = tail ? { seq: BigInt(tail.seq), hash: tail.hash } : { seq: 0n, hash: GENESIS_HASH };
-    const records = chain(entries, last, new Date());
-    await tx.query(insertSql(records.length), records.flatMap(recordParams));
+    return tail ? { seq: BigInt(tail.seq), hash: tail.hash } : { seq: 0n, hash: GENESIS_HASH };
   }
 }
 
