@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { BENCH_POSTGRES_SETTINGS, startPostgres } from '../tests/support/postgres.ts';
+import { runRolloutScenario } from '../tests/lifecycle/harness/rolloutScenario.ts';
 import {
   apiEnv,
   chartHeapFlags,
+  createDatabase,
   ROOT,
   rpcEnv,
   startProcess,
@@ -21,6 +23,7 @@ import {
   type ServiceProcess,
 } from '../tests/support/services.ts';
 import { createTestKeys } from '../tests/support/tokens.ts';
+import { runImportScenario, type ImportResult } from './lib/importScenario.ts';
 import { median, runLoad, type LoadResult } from './lib/load.ts';
 
 const { values: args } = parseArgs({
@@ -256,6 +259,30 @@ async function main(): Promise<void> {
   });
   log('overload done');
 
+  // (f) rolling update of both Deployments under keep-alive load (chart values, × 0.4 time).
+  const rolloutOutcome = await runRolloutScenario({
+    databaseUrl: await createDatabase(postgres.url, `bench_rollout_${Date.now()}`),
+    connections: 16,
+    timeScale: 0.4,
+    propagationMs: 1500,
+  });
+  const rollout = {
+    sent: rolloutOutcome.sent,
+    failed: rolloutOutcome.failed,
+    steadyP99: rolloutOutcome.steady.p99,
+    rolloutP99: rolloutOutcome.rollout.p99,
+    drainMs: rolloutOutcome.terminations.map((t) => Math.round(t.drainMs)),
+  };
+  log('rollout done');
+
+  // (g) ePRO import end to end: lines/s and peak RSS per service, two sizes (RSS must not grow).
+  const imports: ImportResult[] = [];
+  for (const lines of args.quick ? [20_000] : [100_000, 1_000_000]) {
+    imports.push(await runImportScenario({ serverUrl: postgres.url, lines }));
+    log(`import ${lines} lines done`);
+  }
+  const largest = imports.at(-1)!;
+
   // (h) cold start to ready, per service (migrations already applied).
   const cold: Record<string, number> = {};
   for (const [name, env] of [
@@ -300,6 +327,8 @@ async function main(): Promise<void> {
       non2xx: overload.non2xx,
       errors: overload.errors + overload.timeouts,
     },
+    rollout,
+    imports,
     coldStartMs: cold,
     targets: {
       'read: system(PG) / naive-pair ≥ 1.0': capacity / naive,
@@ -309,6 +338,11 @@ async function main(): Promise<void> {
       'overload goodput / capacity ≥ 0.9': overload.goodput / capacity,
       'tracing on / off throughput': capacity / read['system (PostgreSQL, no tracing)']!.rps,
       'cold start ≤ 1500 ms (worst service)': Math.max(...Object.values(cold)),
+      'rolling update: failed requests = 0': rollout.failed,
+      [`import lines/s (${largest.lines} lines) ≥ 20000`]: largest.linesPerSecond,
+      'import peak RSS MB, worst service and size ≤ 150': Math.max(
+        ...imports.flatMap((r) => [r.rpcPeakRssMb, r.apiPeakRssMb]),
+      ),
     },
     elapsedS: Math.round((performance.now() - t0) / 1000),
   };
@@ -371,6 +405,25 @@ function print(r: any): void {
     '',
     `${r.overload.non2xx} 503/429, ${r.overload.errors} errors`,
   ]);
+  rows.push([
+    '(f) rolling update',
+    `${r.rollout.sent} requests`,
+    '',
+    '',
+    `${r.rollout.steadyP99.toFixed(1)} steady, ${r.rollout.rolloutP99.toFixed(1)} rollout`,
+    '',
+    `${r.rollout.failed}; drains ${r.rollout.drainMs.join('/')} ms`,
+  ]);
+  for (const i of r.imports as ImportResult[])
+    rows.push([
+      '(g) ePRO import',
+      `${i.lines} lines`,
+      `${i.linesPerSecond} lines/s`,
+      '',
+      '',
+      '',
+      `RSS rpc ${i.rpcPeakRssMb} MB, api ${i.apiPeakRssMb} MB; exact ${i.countsExact}`,
+    ]);
   for (const [name, ms] of Object.entries(r.coldStartMs) as Array<[string, number]>)
     rows.push(['(h) cold start', name, '', '', '', '', `${ms.toFixed(0)} ms`]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));

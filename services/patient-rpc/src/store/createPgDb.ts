@@ -10,6 +10,9 @@ export interface PgDbOptions {
   statementTimeoutMs: number;
 }
 
+/** Distinct statements prepared per connection at most (the rest run unnamed). */
+const MAX_PREPARED = 512;
+
 /** PostgreSQL through a `pg` pool. */
 export function createPgDb({ url, poolMax, statementTimeoutMs }: PgDbOptions): Db {
   const pool = new pg.Pool({
@@ -21,8 +24,18 @@ export function createPgDb({ url, poolMax, statementTimeoutMs }: PgDbOptions): D
   });
   // An idle client's error (server restart) must not crash the process; the pool drops it.
   pool.on('error', () => {});
+  // Parameterised statements are prepared once per connection (named): later executions
+  // skip PostgreSQL's parse and plan. Bounded, since a name lives as long as its connection.
+  const names = new Map<string, string>();
+  const statement = (text: string, params?: readonly unknown[]): pg.QueryConfig => {
+    const values = params as unknown[] | undefined;
+    if (!values || values.length === 0) return { text, values };
+    let name = names.get(text);
+    if (name === undefined && names.size < MAX_PREPARED) names.set(text, (name = `pm_${names.size}`));
+    return name === undefined ? { text, values } : { name, text, values };
+  };
   const run = async <R>(q: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) =>
-    (await q.query(text, params as unknown[])).rows as R[];
+    (await q.query(statement(text, params))).rows as R[];
 
   /** Runs on a dedicated client so an abort can cancel exactly this statement. */
   const cancellable = async <R>(text: string, params: readonly unknown[] | undefined, signal: AbortSignal) => {

@@ -1,0 +1,185 @@
+// End-to-end ePRO bulk import on PostgreSQL: NDJSON upload through patient-api into
+// patient-rpc, until the job is done. Lines/s and each service's peak RSS (VmHWM), CPU and
+// sampled heap/external memory. Used by bench/import.ts and `npm run bench`.
+import { readFileSync, statSync } from 'node:fs';
+import pg from 'pg';
+import { generateFile, upload } from '../../tests/integration/importSupport.ts';
+import {
+  apiEnv,
+  chartHeapFlags,
+  createDatabase,
+  rpcEnv,
+  startService,
+  type ServiceProcess,
+} from '../../tests/support/services.ts';
+import { createTestKeys } from '../../tests/support/tokens.ts';
+
+const vmHwmMb = (pid: number | undefined): number => {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+};
+
+/** User + system CPU seconds a process has used (clock ticks are 100 Hz on Linux). */
+const cpuSeconds = (pid: number | undefined): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return round((Number(fields[11]) + Number(fields[12])) / 100);
+};
+
+/** Live V8 heap (MB) of a service after the job, from its /metrics: what is actually retained. */
+async function heapUsedMb(adminPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+  const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)/m.exec(text);
+  return m ? Math.round(Number(m[1]) / 1e6) : NaN;
+}
+
+export interface ImportResult {
+  lines: number;
+  bytes: number;
+  uploadSeconds: number;
+  totalSeconds: number;
+  linesPerSecond: number;
+  processingLinesPerSecond: number;
+  /** Peak RSS right after start-up, before the upload: the baseline. */
+  rpcIdlePeakRssMb: number;
+  apiIdlePeakRssMb: number;
+  /** Peak RSS once the upload is staged (before processing). */
+  rpcUploadPeakRssMb: number;
+  apiUploadPeakRssMb: number;
+  rpcPeakRssMb: number;
+  apiPeakRssMb: number;
+  rpcHeapUsedAfterMb: number;
+  apiHeapUsedAfterMb: number;
+  rpcCpuSeconds: number;
+  apiCpuSeconds: number;
+  countsExact: boolean;
+  /** Peaks of each service's V8 heap (total) and external memory (Buffers), MB, sampled every 250 ms. */
+  memory: Record<string, { heapTotalMb: number; externalMb: number; arrayBuffersMb: number }>;
+}
+
+/** Samples the services' memory gauges from /metrics until stopped; returns the peaks. */
+function sampleMemory(adminPorts: Record<string, number | undefined>) {
+  const peaks: ImportResult['memory'] = {};
+  const gauge = (text: string, name: string) =>
+    Math.round(Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 1e6);
+  let stopped = false;
+  const loop = (async () => {
+    for (let i = 0; i < 4 * 3600 && !stopped; i++) {
+      for (const [name, port] of Object.entries(adminPorts)) {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const p = (peaks[name] ??= { heapTotalMb: 0, externalMb: 0, arrayBuffersMb: 0 });
+        p.heapTotalMb = Math.max(p.heapTotalMb, gauge(text, 'nodejs_heap_size_total_bytes'));
+        p.externalMb = Math.max(p.externalMb, gauge(text, 'nodejs_external_memory_bytes'));
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      return peaks;
+    },
+  };
+}
+
+export interface ImportScenarioOptions {
+  /** PostgreSQL server URL; a fresh database is created on it. */
+  serverUrl: string;
+  lines: number;
+  invalidFraction?: number;
+  duplicateFraction?: number;
+  batchSize?: number;
+  /** Node flags for both services instead of their charts' heap flags. */
+  nodeFlags?: string[];
+}
+
+/**
+ * One end-to-end import on fresh processes and a fresh database (so peaks are per size):
+ * generate the file, upload it through patient-api, poll until the job is done.
+ */
+export async function runImportScenario(o: ImportScenarioOptions): Promise<ImportResult> {
+  const { serverUrl, lines } = o;
+  const flags = o.nodeFlags;
+  const keys = await createTestKeys();
+  const url = await createDatabase(serverUrl, `bench_import_${lines}_${Date.now()}`);
+  const quiet = { PM_LOG__LEVEL: 'info' };
+  const rpc = await startService('patient-rpc', {
+    nodeArgs: flags ?? chartHeapFlags('patient-rpc'),
+    env: rpcEnv({
+      PM_DATABASE__URL: url,
+      PM_SEED__PATIENTS: '100',
+      PM_IMPORTS__BATCH_SIZE: String(o.batchSize ?? 5000),
+      ...quiet,
+    }),
+  });
+  let api: ServiceProcess | undefined;
+  const db = new pg.Client({ connectionString: url });
+  try {
+    api = await startService('patient-api', {
+      nodeArgs: flags ?? chartHeapFlags('patient-api'),
+      env: apiEnv(`127.0.0.1:${rpc.ports.grpc}`, keys.jwksFile, quiet),
+    });
+    await db.connect();
+    const patients = (await db.query('SELECT id::text FROM patients')).rows.map((r) => r.id as string);
+    const { file, expected } = await generateFile({
+      lines,
+      patients,
+      invalidFraction: o.invalidFraction ?? 0.01,
+      duplicateFraction: o.duplicateFraction ?? 0.01,
+      seed: 7,
+    });
+    const token = await keys.token({ sub: 'bench', roles: ['importer'] });
+    const rpcIdlePeakRssMb = vmHwmMb(rpc.child.pid);
+    const rpcCpu0 = cpuSeconds(rpc.child.pid);
+    const apiCpu0 = cpuSeconds(api.child.pid);
+    const apiIdlePeakRssMb = vmHwmMb(api.child.pid);
+    const base = `http://127.0.0.1:${api.ports.http}`;
+    const sampling = sampleMemory({ rpc: rpc.ports.admin, api: api.ports.admin });
+    const t0 = performance.now();
+    const res = await upload(base, token, { file });
+    if (res.status !== 202) throw new Error(`upload failed: ${res.status} ${JSON.stringify(res.body)}`);
+    const uploadSeconds = (performance.now() - t0) / 1000;
+    const uploadPeaks = { rpc: vmHwmMb(rpc.child.pid), api: vmHwmMb(api.child.pid) };
+    let job: any;
+    for (let i = 0; i < 36_000; i++) {
+      const r = await fetch(`${base}/api/v1/epro/imports/${res.body.id}`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      job = await r.json();
+      if (['done', 'failed', 'aborted'].includes(job.state)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const totalSeconds = (performance.now() - t0) / 1000;
+    const memory = await sampling.stop();
+    return {
+      memory,
+      lines,
+      bytes: statSync(file).size,
+      uploadSeconds: round(uploadSeconds),
+      totalSeconds: round(totalSeconds),
+      linesPerSecond: Math.round(lines / totalSeconds),
+      processingLinesPerSecond: Math.round(job.linesPerSecond),
+      rpcIdlePeakRssMb,
+      apiIdlePeakRssMb,
+      rpcUploadPeakRssMb: uploadPeaks.rpc,
+      apiUploadPeakRssMb: uploadPeaks.api,
+      rpcPeakRssMb: vmHwmMb(rpc.child.pid),
+      rpcHeapUsedAfterMb: await heapUsedMb(rpc.ports.admin),
+      apiHeapUsedAfterMb: await heapUsedMb(api.ports.admin),
+      rpcCpuSeconds: round(cpuSeconds(rpc.child.pid) - rpcCpu0),
+      apiCpuSeconds: round(cpuSeconds(api.child.pid) - apiCpu0),
+      apiPeakRssMb: vmHwmMb(api.child.pid),
+      countsExact:
+        job.state === 'done' &&
+        job.accepted === expected.accepted &&
+        job.rejected === expected.rejected &&
+        job.duplicate === expected.duplicate,
+    };
+  } finally {
+    await db.end().catch(() => {});
+    await api?.stop();
+    await rpc.stop();
+  }
+}
+
+export const round = (n: number) => Math.round(n * 100) / 100;
