@@ -13,16 +13,11 @@ import {
   type ServiceProcess,
 } from '../../tests/support/services.ts';
 import { createTestKeys } from '../../tests/support/tokens.ts';
+import { cpuSeconds } from './cpu.ts';
 
 const vmHwmMb = (pid: number | undefined): number => {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
-};
-
-/** User + system CPU seconds a process has used (clock ticks are 100 Hz on Linux). */
-const cpuSeconds = (pid: number | undefined): number => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return round((Number(fields[11]) + Number(fields[12])) / 100);
 };
 
 /** Live V8 heap (MB) of a service after the job, from its /metrics: what is actually retained. */
