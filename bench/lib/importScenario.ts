@@ -48,7 +48,7 @@ export interface ImportResult {
   apiCpuSeconds: number;
   countsExact: boolean;
   /** Peaks of each service's V8 heap (total) and external memory (Buffers), MB, sampled every 250 ms. */
-  memory: Record<string, { heapTotalMb: number; externalMb: number; arrayBuffersMb: number }>;
+  memory: Record<string, { heapTotalMb: number; externalMb: number }>;
 }
 
 /** Samples the services' memory gauges from /metrics until stopped; returns the peaks. */
@@ -61,7 +61,7 @@ function sampleMemory(adminPorts: Record<string, number | undefined>) {
     for (let i = 0; i < 4 * 3600 && !stopped; i++) {
       for (const [name, port] of Object.entries(adminPorts)) {
         const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-        const p = (peaks[name] ??= { heapTotalMb: 0, externalMb: 0, arrayBuffersMb: 0 });
+        const p = (peaks[name] ??= { heapTotalMb: 0, externalMb: 0 });
         p.heapTotalMb = Math.max(p.heapTotalMb, gauge(text, 'nodejs_heap_size_total_bytes'));
         p.externalMb = Math.max(p.externalMb, gauge(text, 'nodejs_external_memory_bytes'));
       }
