@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AuditLog } from '../../services/patient-rpc/src/audit/AuditLog.ts';
+import type { AuditEntry } from '../../services/patient-rpc/src/audit/auditChain.ts';
 import { AuditWriter } from '../../services/patient-rpc/src/audit/AuditWriter.ts';
 import { createPgDb } from '../../services/patient-rpc/src/store/createPgDb.ts';
 import type { Db } from '../../services/patient-rpc/src/store/Db.ts';
@@ -26,7 +27,7 @@ describe('audit chain with concurrent writers (postgres)', () => {
     for (const db of dbs) await db.close();
   });
 
-  const entry = (actor: string, requestId: string) => ({
+  const entry = (actor: string, requestId: string): AuditEntry => ({
     actor,
     role: 'clinician',
     action: 'patient.read',
