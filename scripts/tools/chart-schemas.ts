@@ -412,6 +412,13 @@ const rpcSchema = chartSchema('patient-rpc values', {
       audit: obj('Audit trail.', {
         maxBatch: int('Most audit records per commit (group commit).', { minimum: 1, maximum: 5000 }),
       }),
+      patientCache: obj('In-memory cache of patient records (immutable once created); every read is still audited.', {
+        maxEntries: int('Records kept; 0 turns the cache off.', { minimum: 0, maximum: 1000000 }),
+        ttlSeconds: int('Longest a record is served from memory (bounds staleness after an out-of-band SQL change).', {
+          minimum: 1,
+          maximum: 86400,
+        }),
+      }),
       seed: obj('Development seeding.', {
         patients: int('Synthetic patients created at startup when the store is empty (development only).', {
           minimum: 0,

@@ -32,6 +32,14 @@ export const rpcConfigSchema = z
         maxBatch: z.number().int().min(1).max(5000).default(256),
       })
       .prefault({}),
+    patientCache: z
+      .strictObject({
+        /** Patient records kept in memory (records never change once created); 0 turns it off. */
+        maxEntries: z.number().int().min(0).max(1_000_000).default(10_000),
+        /** Longest a record is served from memory: bounds staleness after an out-of-band SQL change. */
+        ttlSeconds: z.number().int().min(1).max(86_400).default(60),
+      })
+      .prefault({}),
     imports: z
       .strictObject({
         /** Import jobs one replica processes at once; each applies batchConcurrency batches at a

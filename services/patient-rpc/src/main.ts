@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   registerPoolMetrics(db, registry);
   lifecycle.addReadinessCheck(() => db.ping());
 
-  const patients = new PatientRepository(db);
+  const patients = new PatientRepository(db, config.patientCache);
   await seed(config, patients, logger);
 
   const audit = new AuditWriter(db, config.audit, registry);

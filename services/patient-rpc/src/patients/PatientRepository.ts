@@ -1,4 +1,5 @@
 import type { Patient, QuestionnaireResult, InstrumentName, Score } from '@patient-mesh/runtime';
+import { LRUCache } from 'lru-cache';
 import type { Db } from '../store/Db.js';
 import type { NewPatient } from '../domain/syntheticPatients.js';
 
@@ -37,15 +38,38 @@ export interface StoredResponse {
   answers: number[];
 }
 
-/** SQL for patients and questionnaire responses; the same on PostgreSQL and PGlite. */
+export interface PatientCacheOptions {
+  /** Records kept; 0 = no cache. */
+  maxEntries: number;
+  ttlSeconds: number;
+}
+
+/**
+ * SQL for patients and questionnaire responses; the same on PostgreSQL and PGlite. Patient
+ * records never change once created (there is no update or delete), so reads by id are
+ * served from a bounded in-memory cache; a TTL bounds staleness after a change made in SQL.
+ * Only found records are cached: an unknown id is asked again next time.
+ */
 export class PatientRepository {
-  constructor(private readonly db: Db) {}
+  readonly #cache: LRUCache<string, Patient> | undefined;
+
+  constructor(
+    private readonly db: Db,
+    cache: PatientCacheOptions = { maxEntries: 0, ttlSeconds: 60 },
+  ) {
+    if (cache.maxEntries > 0) this.#cache = new LRUCache({ max: cache.maxEntries, ttl: cache.ttlSeconds * 1000 });
+  }
 
   async get(id: string, signal?: AbortSignal): Promise<Patient | undefined> {
+    const cached = this.#cache?.get(id);
+    if (cached) return cached;
     const [row] = await this.db.query<PatientRow>(`SELECT ${PATIENT_COLUMNS} FROM patients WHERE id = $1`, [id], {
       signal,
     });
-    return row && toPatient(row);
+    if (!row) return undefined;
+    const patient = toPatient(row);
+    this.#cache?.set(id, patient);
+    return patient;
   }
 
   /** Up to `limit` patients with id after `after`, in id order. */
@@ -68,7 +92,9 @@ export class PatientRepository {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${PATIENT_COLUMNS}`,
       [id, p.trialId, p.siteId, p.subjectCode, p.givenName, p.familyName, p.birthDate, p.sex],
     );
-    return toPatient(row!);
+    const patient = toPatient(row!);
+    this.#cache?.set(id, patient);
+    return patient;
   }
 
   async count(): Promise<number> {
