@@ -11,7 +11,9 @@ function start(name: string): ChildProcess {
   const child = spawn(
     node,
     ['--enable-source-maps', `services/${name}/dist/main.js`, '--config', `services/${name}/config/dev.yaml`],
-    { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: process.env },
+    // Own process group: a terminal's Ctrl-C reaches this script only, which then sends each
+    // service one SIGTERM (a second signal would make a service skip its drain).
+    { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: process.env, detached: true },
   );
   child.once('exit', (code, signal) => {
     process.stderr.write(`${name} exited (${signal ?? code})\n`);
@@ -35,11 +37,19 @@ async function waitReady(name: string, url: string, child: ChildProcess): Promis
 }
 
 const children: ChildProcess[] = [];
+let stopping = false;
+/** Drains both services: one SIGTERM each, however many signals or exits lead here. */
 function stopAll(): void {
+  if (stopping) return;
+  stopping = true;
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
 }
 process.on('SIGINT', stopAll);
 process.on('SIGTERM', stopAll);
+// Detached services do not die with this script: never leave them behind.
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
 
 execFileSync(node, ['scripts/dev-token.ts', '--init'], { cwd: root, stdio: 'ignore' });
 const rpc = start('patient-rpc');
