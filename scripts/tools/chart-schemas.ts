@@ -419,6 +419,24 @@ const rpcSchema = chartSchema('patient-rpc values', {
           maximum: 86400,
         }),
       }),
+      imports: obj('ePRO bulk import pipeline.', {
+        workers: int('Import jobs one replica processes at once.', { minimum: 1, maximum: 1000 }),
+        queueDepth: int('Most unfinished jobs across replicas; beyond it an upload gets 429.', {
+          minimum: 1,
+          maximum: 100000,
+        }),
+        batchSize: int('Lines per staging COPY and per apply transaction.', { minimum: 1, maximum: 10000 }),
+        batchConcurrency: int('Batches of one job applied at once, each on its own connection.', {
+          minimum: 1,
+          maximum: 16,
+        }),
+        leaseSeconds: int("A job lease; a dead replica's jobs resume after it.", { minimum: 1, maximum: 3600 }),
+        pollIntervalMs: int('How often each replica looks for claimable jobs.', { minimum: 50, maximum: 60000 }),
+        maxLineBytes: int('Longest NDJSON line; longer lines are rejected per line.', {
+          minimum: 1024,
+          maximum: 16777216,
+        }),
+      }),
       seed: obj('Development seeding.', {
         patients: int('Synthetic patients created at startup when the store is empty (development only).', {
           minimum: 0,

@@ -5,11 +5,11 @@ import { parseImportLine, type ParsedLine } from './parseImportLine.js';
 
 export interface ReceiveUploadOptions {
   maxLineBytes: number;
-  /** Lines per staging INSERT. */
+  /** Lines per staging COPY. */
   batchSize: number;
-  /** Bytes per staging INSERT, whatever the line count. */
+  /** Bytes per staging COPY, whatever the line count. */
   maxBatchBytes?: number;
-  /** Staging INSERTs in flight at once (each on its own connection). */
+  /** Staging COPYs in flight at once (each on its own connection). */
   maxInFlight?: number;
   /** Aborted when the client cancels: a source destroyed without an error just ends. */
   signal: AbortSignal;
@@ -18,9 +18,9 @@ export interface ReceiveUploadOptions {
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 /**
- * Validates and stages an upload's lines as its chunks arrive: at most one staging INSERT in
- * flight and one batch being filled, so the source is read only as fast as the database
- * takes it (and the next batch is parsed while the previous one is written).
+ * Validates and stages an upload's lines as its chunks arrive: at most `maxInFlight` staging
+ * COPYs in flight and one batch being filled, so the source is read only as fast as the
+ * database takes it (and the next batch is parsed while the previous ones are written).
  * Resolves with the staged job once the source ends; throws if the source fails (cancelled).
  */
 export async function receiveUpload(
@@ -72,7 +72,7 @@ export async function receiveUpload(
     return await store.markStaged(jobId, total, splitter.linesSeen);
   } finally {
     // A cancelled upload is aborted (its staged lines deleted) by the caller: staging
-    // INSERTs still in flight must land first, or they would commit after the delete.
+    // COPYs still in flight must land first, or they would commit after the delete.
     await Promise.allSettled(inFlight);
   }
 }
