@@ -12,6 +12,7 @@ import {
   startService,
   type ServiceProcess,
 } from '../../tests/support/services.ts';
+import { metricValue, sampleValue, scrape } from '../../tests/support/metrics.ts';
 import { createTestKeys } from '../../tests/support/tokens.ts';
 import { cpuSeconds } from './cpu.ts';
 
@@ -21,11 +22,8 @@ const vmHwmMb = (pid: number | undefined): number => {
 };
 
 /** Live V8 heap (MB) of a service after the job, from its /metrics: what is actually retained. */
-async function heapUsedMb(adminPort: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
-  const m = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)/m.exec(text);
-  return m ? Math.round(Number(m[1]) / 1e6) : NaN;
-}
+const heapUsedMb = async (adminPort: number) =>
+  Math.round((await metricValue(adminPort, 'nodejs_heap_size_used_bytes')) / 1e6);
 
 export interface ImportResult {
   lines: number;
@@ -52,18 +50,17 @@ export interface ImportResult {
 }
 
 /** Samples the services' memory gauges from /metrics until stopped; returns the peaks. */
-function sampleMemory(adminPorts: Record<string, number | undefined>) {
+function sampleMemory(adminPorts: Record<string, number>) {
   const peaks: ImportResult['memory'] = {};
-  const gauge = (text: string, name: string) =>
-    Math.round(Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 1e6);
+  const mb = (text: string, name: string) => Math.round(sampleValue(text, name) / 1e6);
   let stopped = false;
   const loop = (async () => {
     for (let i = 0; i < 4 * 3600 && !stopped; i++) {
       for (const [name, port] of Object.entries(adminPorts)) {
-        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        const text = await scrape(port);
         const p = (peaks[name] ??= { heapTotalMb: 0, externalMb: 0 });
-        p.heapTotalMb = Math.max(p.heapTotalMb, gauge(text, 'nodejs_heap_size_total_bytes'));
-        p.externalMb = Math.max(p.externalMb, gauge(text, 'nodejs_external_memory_bytes'));
+        p.heapTotalMb = Math.max(p.heapTotalMb, mb(text, 'nodejs_heap_size_total_bytes'));
+        p.externalMb = Math.max(p.externalMb, mb(text, 'nodejs_external_memory_bytes'));
       }
       await new Promise((r) => setTimeout(r, 250));
     }

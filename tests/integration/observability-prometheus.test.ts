@@ -15,6 +15,7 @@ import { render } from '../charts/lib/helm.ts';
 import { request } from '../support/http.ts';
 import { poll, startOtlpReceiver, type OtlpReceiver } from '../support/otlpReceiver.ts';
 import { apiEnv, ROOT, rpcEnv, startService, type ServiceProcess } from '../support/services.ts';
+import { metricValue } from '../support/metrics.ts';
 import { createTestKeys } from '../support/tokens.ts';
 
 const NAMESPACE = 'patient-mesh';
@@ -148,11 +149,7 @@ describe('dashboards and rules against a live Prometheus', () => {
   });
 
   /** http_server_requests_total summed, as the api exposes it now and as Prometheus last scraped it. */
-  const totalRequests = async () =>
-    (await (await fetch(`http://127.0.0.1:${api.ports.admin}/metrics`)).text())
-      .split('\n')
-      .filter((l) => l.startsWith('http_server_requests_total{'))
-      .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+  const totalRequests = () => metricValue(api.ports.admin, 'http_server_requests_total');
   const scrapedRequests = async () =>
     Number((await query('sum(http_server_requests_total{job="patient-api"})')).data.result[0]?.value[1] ?? -1);
 

@@ -75,19 +75,17 @@ export function createPgDb({ url, poolMax, statementTimeoutMs }: PgDbOptions): D
     },
     async copyFrom(table, columns, rows) {
       const client = await pool.connect();
-      let failed: unknown;
       try {
         await pipeline(
           Readable.from([rows]),
           client.query(copyFromStdin(`COPY ${table} (${columns.join(', ')}) FROM STDIN`)),
         );
       } catch (error) {
-        failed = error;
-        throw error;
-      } finally {
         // A connection whose COPY failed midway is not reused.
-        client.release(failed instanceof Error ? failed : undefined);
+        client.release(error instanceof Error ? error : true);
+        throw error;
       }
+      client.release();
     },
     async ping() {
       try {
