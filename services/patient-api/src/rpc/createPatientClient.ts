@@ -103,8 +103,21 @@ export function createPatientClient(target: string, deps: PatientClientDeps): Pa
   return {
     raw,
     call(method, request, options) {
-      const budget = AbortSignal.timeout(Math.max(0, options.deadline - Date.now()));
-      const signal = options.signal ? AbortSignal.any([options.signal, budget]) : budget;
+      // The request's budget: one controller, aborted when the caller's signal aborts or the
+      // deadline passes; its timer and listener go as soon as the call settles.
+      const budget = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(
+        () => {
+          timedOut = true;
+          budget.abort(new DOMException('request budget spent', 'TimeoutError'));
+        },
+        Math.max(0, options.deadline - Date.now()),
+      ).unref();
+      const { signal } = options;
+      const onAbort = () => budget.abort(signal?.reason);
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
       const metadata = actorMetadata(options.principal, options.requestId);
       return deps.resilience
         .execute(
@@ -117,11 +130,15 @@ export function createPatientClient(target: string, deps: PatientClientDeps): Pa
               Math.min(options.deadline, Date.now() + deps.resilience.attemptTimeoutMs),
               attemptSignal,
             ),
-          signal,
+          budget.signal,
         )
         .catch((error: unknown) => {
           // A call cancelled because the request's budget ran out is a timeout, not CANCELLED.
-          throw budget.aborted ? budget.reason : error;
+          throw timedOut ? budget.signal.reason : error;
+        })
+        .finally(() => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
         });
     },
     close: () => raw.close(),

@@ -113,14 +113,18 @@ async function run<Req, Res>(
   call.once('cancelled', onCancel);
   const deadline = call.getDeadline();
   const deadlineMs = deadline instanceof Date ? deadline.getTime() : deadline;
-  // The client's remaining budget bounds the database work: past it, statements are cancelled.
-  const signal = Number.isFinite(deadlineMs)
-    ? AbortSignal.any([controller.signal, AbortSignal.timeout(Math.max(0, deadlineMs - Date.now()))])
-    : controller.signal;
+  // The client's remaining budget bounds the database work: past it, statements are
+  // cancelled. One controller and a timer cleared with the call (no timer left behind).
+  const timer = Number.isFinite(deadlineMs)
+    ? setTimeout(
+        () => controller.abort(new DOMException('deadline exceeded', 'TimeoutError')),
+        Math.max(0, deadlineMs - Date.now()),
+      ).unref()
+    : undefined;
   const ctx: CallContext = {
     principal,
     requestId: base.requestId,
-    signal,
+    signal: controller.signal,
     remainingMs: () => (Number.isFinite(deadlineMs) ? deadlineMs - Date.now() : Infinity),
   };
 
@@ -132,6 +136,7 @@ async function run<Req, Res>(
     failure = error;
   } finally {
     call.removeListener('cancelled', onCancel);
+    clearTimeout(timer);
   }
   const outcome = failure === undefined ? 'ok' : (isRpcError(failure) && OUTCOME[failure.code]) || 'error';
   await record(deps, spec.patientIds(call.request, response), { ...base, role, outcome });
