@@ -25,7 +25,7 @@ import {
 import { createTestKeys } from '../tests/support/tokens.ts';
 import { measureCpu, postgresPids } from './lib/cpu.ts';
 import { runImportScenario, type ImportResult } from './lib/importScenario.ts';
-import { median, runLoad, type LoadResult } from './lib/load.ts';
+import { median, medians, runLoad, type LoadResult } from './lib/load.ts';
 import { runPacedLoad, type PacedResult } from './lib/paced.ts';
 
 const { values: args } = parseArgs({
@@ -208,7 +208,7 @@ async function main(): Promise<void> {
   const cpuPerRequestUs = Object.fromEntries(
     Object.entries(cpuRuns).map(([name, runs]) => [
       name,
-      Object.fromEntries(Object.keys(runs[0]!).map((k) => [k, Math.round(median(runs.map((r) => r[k]!)))])),
+      Object.fromEntries(Object.entries(medians(runs)).map(([k, us]) => [k, Math.round(us)])),
     ]),
   );
   const read = Object.fromEntries(
@@ -244,7 +244,7 @@ async function main(): Promise<void> {
   const pacedRuns: Record<string, PacedResult[]> = Object.fromEntries(Object.keys(pacedTargets).map((k) => [k, []]));
   for (let round = 0; round < rounds; round++)
     for (const [name, run] of Object.entries(pacedTargets)) pacedRuns[name]!.push(await run());
-  const half = Object.fromEntries(Object.entries(pacedRuns).map(([name, runs]) => [name, medianPaced(runs)]));
+  const half = Object.fromEntries(Object.entries(pacedRuns).map(([name, runs]) => [name, medians(runs)]));
   const halfSystem = half['system (PostgreSQL, tracing)']!;
   log('half load done');
 
@@ -282,7 +282,7 @@ async function main(): Promise<void> {
   const openRuns: PacedResult[] = [];
   for (let round = 0; round < rounds; round++)
     openRuns.push(await runPacedLoad({ url: faulty.url, rate: halfRate, durationS, headers: auth, paths: readPaths }));
-  const open = medianPaced(openRuns);
+  const open = medians(openRuns);
   log('breaker done');
 
   // (e) overload at 2x capacity: goodput and latency of accepted requests.
@@ -400,12 +400,6 @@ async function main(): Promise<void> {
   sink.server.close();
   await Promise.all(started.map((p) => p.stop()));
   await postgres.stop();
-}
-
-/** Each figure's median over the rounds. */
-function medianPaced(runs: PacedResult[]): PacedResult {
-  const keys = Object.keys(runs[0]!) as Array<keyof PacedResult>;
-  return Object.fromEntries(keys.map((k) => [k, median(runs.map((r) => r[k]))])) as unknown as PacedResult;
 }
 
 function print(r: any): void {

@@ -82,3 +82,9 @@ export const median = (values: number[]): number => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
+
+/** Each field's median over the runs (runs of one shape, numeric fields). */
+export function medians<T extends object>(runs: T[]): T {
+  const keys = Object.keys(runs[0]!) as Array<keyof T>;
+  return Object.fromEntries(keys.map((k) => [k, median(runs.map((r) => r[k] as number))])) as T;
+}
