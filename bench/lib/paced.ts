@@ -22,6 +22,8 @@ export interface PacedResult {
   /** Achieved requests/s. */
   rate: number;
   requests: number;
+  /** How long wrk ran, in s: the duration asked for plus however long its threads took to stop. */
+  durationS: number;
   /** Latencies in ms. */
   p50: number;
   p90: number;
@@ -71,6 +73,7 @@ export async function runPacedLoad(o: PacedOptions): Promise<PacedResult> {
     return {
       rate: r['requests']! / (r['durationUs']! / 1e6),
       requests: r['requests']!,
+      durationS: r['durationUs']! / 1e6,
       p50: ms(r['p50Us']!),
       p90: ms(r['p90Us']!),
       p99: ms(r['p99Us']!),
