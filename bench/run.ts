@@ -144,19 +144,20 @@ async function main(): Promise<void> {
   const naiveIds = (
     (await (await fetch(`${naiveUrl}/api/v1/patients`)).json()) as { patients: Array<{ id: string }> }
   ).patients.map((p) => p.id);
+  const readPaths = (patientIds: string[]) => patientIds.map((id) => `/api/v1/patients/${id}`);
+  const [pgPaths, litePaths, naivePaths] = [readPaths(ids), readPaths(liteIds), readPaths(naiveIds)];
 
   // (a) read path at fixed concurrency, alternating targets each round.
   const targets: Record<string, () => Promise<LoadResult>> = {
     'bare-http': () => runLoad({ url: `http://127.0.0.1:${bare.ports.http}/`, connections, durationS }),
-    'naive-pair': () =>
-      runLoad({ url: naiveUrl, connections, durationS, paths: naiveIds.map((id) => `/api/v1/patients/${id}`) }),
+    'naive-pair': () => runLoad({ url: naiveUrl, connections, durationS, paths: naivePaths }),
     'system (PostgreSQL, tracing)': () =>
       runLoad({
         url: sutPg.url,
         connections,
         durationS,
         headers: auth,
-        paths: ids.map((id) => `/api/v1/patients/${id}`),
+        paths: pgPaths,
       }),
     'system (PostgreSQL, no tracing)': () =>
       runLoad({
@@ -164,7 +165,7 @@ async function main(): Promise<void> {
         connections,
         durationS,
         headers: auth,
-        paths: ids.map((id) => `/api/v1/patients/${id}`),
+        paths: pgPaths,
       }),
     'system (PGlite, tracing)': () =>
       runLoad({
@@ -172,7 +173,7 @@ async function main(): Promise<void> {
         connections,
         durationS,
         headers: auth,
-        paths: liteIds.map((id) => `/api/v1/patients/${id}`),
+        paths: litePaths,
       }),
   };
   // CPU per request by process, to show where each target's time goes (PostgreSQL: every
@@ -227,7 +228,6 @@ async function main(): Promise<void> {
   // (b) latency at 50 % of the system's max throughput, paced (evenly spaced arrivals);
   // the baselines at the same rate show what the machine itself adds to the tail.
   const halfRate = Math.round(capacity / 2);
-  const readPaths = ids.map((id) => `/api/v1/patients/${id}`);
   const pacedTargets: Record<string, () => Promise<PacedResult>> = {
     'bare-http': () =>
       runPacedLoad({ url: `http://127.0.0.1:${bare.ports.http}`, rate: halfRate, durationS, paths: ['/'] }),
@@ -236,10 +236,10 @@ async function main(): Promise<void> {
         url: naiveUrl,
         rate: halfRate,
         durationS,
-        paths: naiveIds.map((id) => `/api/v1/patients/${id}`),
+        paths: naivePaths,
       }),
     'system (PostgreSQL, tracing)': () =>
-      runPacedLoad({ url: sutPg.url, rate: halfRate, durationS, headers: auth, paths: readPaths }),
+      runPacedLoad({ url: sutPg.url, rate: halfRate, durationS, headers: auth, paths: pgPaths }),
   };
   const pacedRuns: Record<string, PacedResult[]> = Object.fromEntries(Object.keys(pacedTargets).map((k) => [k, []]));
   for (let round = 0; round < rounds; round++)
@@ -281,7 +281,7 @@ async function main(): Promise<void> {
   // only measure queueing: latency = connections / throughput).
   const openRuns: PacedResult[] = [];
   for (let round = 0; round < rounds; round++)
-    openRuns.push(await runPacedLoad({ url: faulty.url, rate: halfRate, durationS, headers: auth, paths: readPaths }));
+    openRuns.push(await runPacedLoad({ url: faulty.url, rate: halfRate, durationS, headers: auth, paths: pgPaths }));
   const open = medians(openRuns);
   log('breaker done');
 
@@ -292,7 +292,7 @@ async function main(): Promise<void> {
     durationS: durationS * 1.5,
     overallRate: Math.round(capacity * 2),
     headers: auth,
-    paths: ids.map((id) => `/api/v1/patients/${id}`),
+    paths: pgPaths,
   });
   log('overload done');
 

@@ -70,10 +70,11 @@ export async function runPacedLoad(o: PacedOptions): Promise<PacedResult> {
     if (!line) throw new Error(`wrk printed no result:\n${stdout}`);
     const r = JSON.parse(line) as Record<string, number>;
     const ms = (us: number) => us / 1000;
+    const durationS = r['durationUs']! / 1e6;
     return {
-      rate: r['requests']! / (r['durationUs']! / 1e6),
+      rate: r['requests']! / durationS,
       requests: r['requests']!,
-      durationS: r['durationUs']! / 1e6,
+      durationS,
       p50: ms(r['p50Us']!),
       p90: ms(r['p90Us']!),
       p99: ms(r['p99Us']!),
