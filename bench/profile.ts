@@ -22,13 +22,13 @@ const postgres = await startPostgres({ fsync: 'on' });
 const keys = await createTestKeys();
 const token = await keys.token();
 const seed = await startService('patient-rpc', {
-  env: rpcEnv({ PM_DATABASE__URL: postgres.url, PM_SEED__PATIENTS: '200' }),
+  env: rpcEnv(keys.jwksFile, { PM_DATABASE__URL: postgres.url, PM_SEED__PATIENTS: '200' }),
 });
 await seed.stop();
 const otel: Record<string, string> = values.tracing ? { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' } : {};
 const prod = { PM_SERVICE__ENVIRONMENT: 'production' };
 const rpc = await startService('patient-rpc', {
-  env: rpcEnv({ ...prod, ...otel, PM_DATABASE__URL: postgres.url }),
+  env: rpcEnv(keys.jwksFile, { ...prod, ...otel, PM_DATABASE__URL: postgres.url }),
   nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-name=patient-rpc.cpuprofile'],
 });
 const limits = { PM_RATE_LIMIT__ENABLED: 'false' };

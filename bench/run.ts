@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const startSystem = async (name: string, rpcExtra: Record<string, string>, apiExtra: Record<string, string> = {}) => {
     const rpc = await startService('patient-rpc', {
       nodeArgs: chartHeapFlags('patient-rpc'),
-      env: rpcEnv({ ...production, ...rpcExtra, PM_DATABASE__STATEMENT_TIMEOUT_MS: '5000' }),
+      env: rpcEnv(keys.jwksFile, { ...production, ...rpcExtra, PM_DATABASE__STATEMENT_TIMEOUT_MS: '5000' }),
     });
     const api = await startService('patient-api', {
       nodeArgs: chartHeapFlags('patient-api'),
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
 
   // Seed once through a development-mode rpc (seeding is refused in production).
   const seedRpc = await startService('patient-rpc', {
-    env: rpcEnv({ PM_DATABASE__URL: postgres.url, PM_SEED__PATIENTS: '1000' }),
+    env: rpcEnv(keys.jwksFile, { PM_DATABASE__URL: postgres.url, PM_SEED__PATIENTS: '1000' }),
   });
   await seedRpc.stop();
 
@@ -323,8 +323,8 @@ async function main(): Promise<void> {
   // (h) cold start to ready, per service (migrations already applied).
   const cold: Record<string, number> = {};
   for (const [name, env] of [
-    ['patient-rpc (PostgreSQL)', rpcEnv({ ...production, PM_DATABASE__URL: postgres.url })],
-    ['patient-rpc (PGlite, new store)', rpcEnv({ PM_DATABASE__PGLITE_DIR: 'memory://' })],
+    ['patient-rpc (PostgreSQL)', rpcEnv(keys.jwksFile, { ...production, PM_DATABASE__URL: postgres.url })],
+    ['patient-rpc (PGlite, new store)', rpcEnv(keys.jwksFile, { PM_DATABASE__PGLITE_DIR: 'memory://' })],
     ['patient-api', apiEnv(`static:///127.0.0.1:${sutPg.rpc.ports.grpc}`, keys.jwksFile, production)],
   ] as const) {
     const samples: number[] = [];

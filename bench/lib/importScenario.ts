@@ -97,7 +97,7 @@ export async function runImportScenario(o: ImportScenarioOptions): Promise<Impor
   const quiet = { PM_LOG__LEVEL: 'info' };
   const rpc = await startService('patient-rpc', {
     nodeArgs: flags ?? chartHeapFlags('patient-rpc'),
-    env: rpcEnv({
+    env: rpcEnv(keys.jwksFile, {
       PM_DATABASE__URL: url,
       PM_SEED__PATIENTS: '100',
       PM_IMPORTS__BATCH_SIZE: String(o.batchSize ?? 5000),

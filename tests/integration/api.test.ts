@@ -24,7 +24,7 @@ describe.each(['pglite', 'postgres'] as const)('patient API on %s', (backend) =>
     keys = await createTestKeys();
     if (backend === 'postgres') databaseUrl = await createDatabase(inject('postgresUrl'), `api_${Date.now()}`);
     rpc = await startService('patient-rpc', {
-      env: rpcEnv({ PM_SEED__PATIENTS: '5', ...(databaseUrl && { PM_DATABASE__URL: databaseUrl }) }),
+      env: rpcEnv(keys.jwksFile, { PM_SEED__PATIENTS: '5', ...(databaseUrl && { PM_DATABASE__URL: databaseUrl }) }),
     });
     api = await startService('patient-api', { env: apiEnv(`127.0.0.1:${rpc.ports.grpc}`, keys.jwksFile) });
     base = `http://127.0.0.1:${api.ports.http}`;

@@ -26,7 +26,7 @@ describe('ePRO import resumes on another replica (postgres)', () => {
   async function setup(name: string, leaseSeconds: number) {
     const url = await createDatabase(inject('postgresUrl'), `${name}_${Date.now()}`);
     // Small batches: the job takes long enough to be caught mid-way.
-    const env = rpcEnv({
+    const env = rpcEnv(keys.jwksFile, {
       PM_DATABASE__URL: url,
       PM_SEED__PATIENTS: '4',
       PM_IMPORTS__BATCH_SIZE: '25',

@@ -21,7 +21,7 @@ describe('ePRO bulk import on postgres', () => {
     const keys = await createTestKeys();
     const url = await createDatabase(inject('postgresUrl'), `import_${Date.now()}`);
     rpc = await startService('patient-rpc', {
-      env: rpcEnv({
+      env: rpcEnv(keys.jwksFile, {
         PM_DATABASE__URL: url,
         PM_SEED__PATIENTS: '4',
         PM_IMPORTS__BATCH_SIZE: '500',

@@ -67,7 +67,7 @@ describe('dashboards and rules against a live Prometheus', () => {
 
   beforeAll(async () => {
     keys = await createTestKeys();
-    rpc = await startService('patient-rpc', { env: rpcEnv({ PM_SEED__PATIENTS: '5' }) });
+    rpc = await startService('patient-rpc', { env: rpcEnv(keys.jwksFile, { PM_SEED__PATIENTS: '5' }) });
     // The api traces (to a receiver nobody reads) so its latency histograms carry exemplars.
     // Shedding is off: on a loaded test machine a startup lag spike must not turn into 503s.
     receiver = await startOtlpReceiver();

@@ -35,7 +35,7 @@ describe('distributed tracing', () => {
     });
     const databaseUrl = await createDatabase(inject('postgresUrl'), `obs_traces_${Date.now()}`);
     rpc = await startService('patient-rpc', {
-      env: rpcEnv({
+      env: rpcEnv(keys.jwksFile, {
         PM_LOG__LEVEL: 'debug',
         PM_SEED__PATIENTS: '3',
         PM_DATABASE__URL: databaseUrl,

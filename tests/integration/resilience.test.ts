@@ -21,13 +21,17 @@ async function setFaults(rpc: ServiceProcess, faults: Record<string, unknown>): 
   expect(res.status, await res.text()).toBe(200);
 }
 
-const faultyRpc = (extra: Record<string, string> = {}) =>
-  startService('patient-rpc', {
-    env: rpcEnv({ PM_SEED__PATIENTS: '3', PM_FAULTS__ENABLED: 'true', PM_FAULTS__ADMIN_TOKEN: ADMIN_TOKEN, ...extra }),
-  });
-
 describe('resilience policies', () => {
   let keys: TestKeys;
+  const faultyRpc = (extra: Record<string, string> = {}) =>
+    startService('patient-rpc', {
+      env: rpcEnv(keys.jwksFile, {
+        PM_SEED__PATIENTS: '3',
+        PM_FAULTS__ENABLED: 'true',
+        PM_FAULTS__ADMIN_TOKEN: ADMIN_TOKEN,
+        ...extra,
+      }),
+    });
   let token: string;
   const processes: ServiceProcess[] = [];
   const api = async (rpc: ServiceProcess | string, env: Record<string, string> = {}) => {
@@ -49,7 +53,7 @@ describe('resilience policies', () => {
 
   it('refuses to enable fault injection in production', async () => {
     const rpc = await startService('patient-rpc', {
-      env: rpcEnv({ PM_FAULTS__ENABLED: 'true', PM_SERVICE__ENVIRONMENT: 'production' }),
+      env: rpcEnv(keys.jwksFile, { PM_FAULTS__ENABLED: 'true', PM_SERVICE__ENVIRONMENT: 'production' }),
       waitListening: false,
     });
     expect(await rpc.exited).toBe(78);
@@ -76,7 +80,7 @@ describe('resilience policies', () => {
     const databaseUrl = await createDatabase(inject('postgresUrl'), `res_${Date.now()}`);
     // No patient cache: the read must reach the (locked) table.
     const rpc = await startService('patient-rpc', {
-      env: rpcEnv({ PM_SEED__PATIENTS: '2', PM_DATABASE__URL: databaseUrl, PM_PATIENT_CACHE__MAX_ENTRIES: '0' }),
+      env: rpcEnv(keys.jwksFile, { PM_SEED__PATIENTS: '2', PM_DATABASE__URL: databaseUrl, PM_PATIENT_CACHE__MAX_ENTRIES: '0' }),
     });
     processes.push(rpc);
     const { base } = await api(rpc, { PM_HTTP__REQUEST_TIMEOUT_MS: '500', PM_RESILIENCE__RETRY__MAX_RETRIES: '0' });
@@ -207,7 +211,7 @@ describe('resilience policies', () => {
 
     // A new rpc on the same port (the data was in memory: find any patient again).
     const back = await startService('patient-rpc', {
-      env: rpcEnv({ PM_SEED__PATIENTS: '3', PM_GRPC__PORT: String(port) }),
+      env: rpcEnv(keys.jwksFile, { PM_SEED__PATIENTS: '3', PM_GRPC__PORT: String(port) }),
     });
     processes.push(back);
     await expect

@@ -34,7 +34,7 @@ beforeAll(async () => {
   const port = await freePort(HOSTS[0]);
   const startRpc = (host: string) =>
     startService('patient-rpc', {
-      env: rpcEnv({
+      env: rpcEnv(keys.jwksFile, {
         PM_GRPC__HOST: host,
         PM_GRPC__PORT: String(port),
         PM_ADMIN__HOST: host,

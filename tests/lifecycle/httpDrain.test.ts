@@ -22,7 +22,7 @@ const started: ServiceProcess[] = [];
 beforeAll(async () => {
   keys = await createTestKeys();
   token = await keys.token({ sub: 'dr-drain', roles: ['clinician'] });
-  rpc = await startService('patient-rpc', { env: rpcEnv({ PM_SEED__PATIENTS: '5' }) });
+  rpc = await startService('patient-rpc', { env: rpcEnv(keys.jwksFile, { PM_SEED__PATIENTS: '5' }) });
   const api = await startApi();
   const list = await request(`http://127.0.0.1:${api.ports.http}/api/v1/patients?limit=1`, { token });
   patientId = list.body.items[0].id;

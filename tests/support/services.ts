@@ -4,8 +4,12 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { sharedMesh } from './mesh.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
+
+/** The workload certificates services started with rpcEnv()/apiEnv() use: mTLS, as in a cluster. */
+export const testMesh = await sharedMesh();
 
 /**
  * The V8 heap flags a service's chart deploys it with (NODE_OPTIONS from `heap` in
@@ -129,9 +133,14 @@ export async function startProcess(name: string, argv: string[], options: StartO
   return service;
 }
 
-/** Common env for a patient-rpc under test: loopback, ephemeral ports, in-memory store. */
-export function rpcEnv(extra: Record<string, string> = {}): Record<string, string> {
+/**
+ * Common env for a patient-rpc under test: loopback, ephemeral ports, in-memory store, mTLS
+ * with the shared test mesh (only patient-api may call), tokens verified against `jwksFile`.
+ */
+export function rpcEnv(jwksFile: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
+    ...testMesh.rpcEnv(),
+    PM_AUTH__JWKS_FILE: jwksFile,
     PM_GRPC__HOST: '127.0.0.1',
     PM_GRPC__PORT: '0',
     PM_ADMIN__HOST: '127.0.0.1',
@@ -143,13 +152,14 @@ export function rpcEnv(extra: Record<string, string> = {}): Record<string, strin
   };
 }
 
-/** Common env for a patient-api under test. */
+/** Common env for a patient-api under test: mTLS to patient-rpc with the shared test mesh. */
 export function apiEnv(
   rpcTarget: string,
   jwksFile: string,
   extra: Record<string, string> = {},
 ): Record<string, string> {
   return {
+    ...testMesh.apiEnv(),
     PM_HTTP__HOST: '127.0.0.1',
     PM_HTTP__PORT: '0',
     PM_ADMIN__HOST: '127.0.0.1',

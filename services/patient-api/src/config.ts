@@ -1,4 +1,13 @@
-import { adminSchema, lifecycleSchema, logSchema, port, serviceSchema } from '@patient-mesh/runtime';
+import {
+  adminSchema,
+  authSchema,
+  lifecycleSchema,
+  logSchema,
+  port,
+  refineTls,
+  serviceSchema,
+  tlsBaseSchema,
+} from '@patient-mesh/runtime';
 import { z } from 'zod';
 
 /** patient-api's config file (YAML) and `PM_*` overrides; chart values map 1:1. */
@@ -24,26 +33,7 @@ export const apiConfigSchema = z.strictObject({
       keepAliveTimeoutMs: z.number().int().min(1000).max(600_000).default(65_000),
     })
     .prefault({}),
-  auth: z
-    .strictObject({
-      /** JWKS JSON file (public keys); or */
-      jwksFile: z.string().default(''),
-      /** JWKS URL, fetched and cached by jose. */
-      jwksUrl: z.url().or(z.literal('')).default(''),
-      issuer: z.string().min(1).default('patient-mesh'),
-      audience: z.string().min(1).default('patient-api'),
-      /** Accepted signature algorithms; asymmetric only, never `none` or HS*. */
-      algorithms: z
-        .array(z.enum(['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA']))
-        .min(1)
-        .default(['ES256']),
-      clockToleranceSeconds: z.number().int().min(0).max(300).default(30),
-    })
-    .prefault({})
-    .refine((a) => (a.jwksFile === '') !== (a.jwksUrl === ''), {
-      message: 'set exactly one of auth.jwksFile and auth.jwksUrl',
-      path: ['jwksFile'],
-    }),
+  auth: authSchema,
   resilience: z
     .strictObject({
       /** Per-attempt timeout (innermost policy); the request budget still bounds the whole call. */
@@ -112,6 +102,24 @@ export const apiConfigSchema = z.strictObject({
       target: z.string().min(1).default('127.0.0.1:50051'),
     })
     .prefault({}),
+  tls: tlsBaseSchema
+    .extend({
+      /**
+       * Identities (URI SAN, a SPIFFE id) patient-rpc may present. Checked instead of the host
+       * name: a certificate from the same CA for another workload is refused, and the token is
+       * never sent to it.
+       */
+      serverIdentities: z.array(z.string().regex(/^spiffe:\/\/[^/]+\/.+/, 'must be a spiffe:// id')).default([]),
+    })
+    .prefault({}),
+}).superRefine((c, ctx) => {
+  refineTls(c.tls, c.service.environment, ctx);
+  if (c.tls.mode === 'mtls' && c.tls.serverIdentities.length === 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tls', 'serverIdentities'],
+      message: "required when tls.mode is mtls: patient-rpc's SPIFFE id",
+    });
 });
 
 export type ApiConfig = z.infer<typeof apiConfigSchema>;

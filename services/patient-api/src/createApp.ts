@@ -1,6 +1,5 @@
 import express, { type Express } from 'express';
-import type { HttpMetrics, Logger } from '@patient-mesh/runtime';
-import type { Authenticator } from './auth/createAuthenticator.js';
+import type { HttpMetrics, Logger, TokenVerifier } from '@patient-mesh/runtime';
 import type { ApiConfig } from './config.js';
 import { authMiddleware } from './http/authMiddleware.js';
 import { errorMiddleware } from './http/errorMiddleware.js';
@@ -23,7 +22,7 @@ export interface AppDeps {
   /** Seconds a client should wait while the breaker is open. */
   breakerRetryAfterSeconds: number;
   version: string;
-  authenticator: Authenticator;
+  tokens: TokenVerifier;
   rpc: PatientClient;
   metrics: HttpMetrics;
   logger: Logger;
@@ -50,7 +49,7 @@ export function createApp(deps: AppDeps): Express {
 
   const api = express.Router();
   api.use(deps.rateLimiters.global);
-  api.use(authMiddleware(deps.authenticator));
+  api.use(authMiddleware(deps.tokens));
   // NDJSON uploads stream to patient-rpc: before the JSON-only check and body parser.
   api.use(importRoutes(deps.rpc));
   api.use(deps.rateLimiters.perSubject);

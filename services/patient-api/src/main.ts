@@ -2,16 +2,18 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import { credentials } from '@grpc/grpc-js';
 import {
   bootstrapService,
   createAdminServer,
   createGrpcMetrics,
   createHttpMetrics,
+  createTokenVerifier,
+  createWorkloadTls,
   getTelemetry,
 } from '@patient-mesh/runtime';
 import { Gauge } from 'prom-client';
 import { registerDiscoveryResolvers } from './discovery/registerDiscoveryResolvers.js';
-import { createAuthenticator } from './auth/createAuthenticator.js';
 import { apiConfigSchema } from './config.js';
 import { createApp } from './createApp.js';
 import { createPatientClient } from './rpc/createPatientClient.js';
@@ -50,8 +52,26 @@ async function main(): Promise<void> {
   registerDiscoveryResolvers(discovery);
   if (config.rpc.target.startsWith('kubernetes:'))
     (await import('./discovery/registerKubernetesResolver.js')).registerKubernetesResolver(discovery);
+  // mTLS to patient-rpc with this pod's workload certificate; patient-rpc must present one
+  // of tls.serverIdentities. Plaintext only outside production (or under a sidecar mesh).
+  let channelCredentials = credentials.createInsecure();
+  if (config.tls.mode === 'mtls') {
+    const tls = createWorkloadTls(config.tls, { logger, registry });
+    await tls.loaded;
+    lifecycle.addReadinessCheck(() => tls.problem() ?? true);
+    lifecycle.addCloseStep('tls', async () => tls.close());
+    channelCredentials = tls.channelCredentials(config.tls.serverIdentities);
+  } else {
+    logger.warn({ tlsMode: config.tls.mode }, `rpc connection without in-app TLS (tls.mode ${config.tls.mode})`);
+  }
   const resilience = createResilience(config.resilience, registry);
-  const rpc = createPatientClient(config.rpc.target, { metrics: createGrpcMetrics(registry, 'client'), resilience });
+  const rpc = createPatientClient(config.rpc.target, {
+    metrics: createGrpcMetrics(registry, 'client'),
+    resilience,
+    credentials: channelCredentials,
+  });
+  const tokens = createTokenVerifier(config.auth, { logger: logger.child({ component: 'auth' }) });
+  lifecycle.addCloseStep('auth', async () => tokens.close());
   const shedder = createLoadShedder(config.shedding, registry);
   const app = createApp({
     config: config.http,
@@ -59,7 +79,7 @@ async function main(): Promise<void> {
     rateLimiters: createRateLimiters(config.rateLimit, registry),
     shedder,
     breakerRetryAfterSeconds: resilience.retryAfterSeconds,
-    authenticator: createAuthenticator(config.auth),
+    tokens,
     rpc,
     metrics: createHttpMetrics(registry),
     logger,

@@ -1,4 +1,13 @@
-import { adminSchema, lifecycleSchema, logSchema, port, serviceSchema } from '@patient-mesh/runtime';
+import {
+  adminSchema,
+  authSchema,
+  lifecycleSchema,
+  logSchema,
+  port,
+  refineTls,
+  serviceSchema,
+  tlsBaseSchema,
+} from '@patient-mesh/runtime';
 import { z } from 'zod';
 import { faultSettingsSchema } from './grpc/FaultInjector.js';
 
@@ -13,6 +22,19 @@ export const rpcConfigSchema = z
       .strictObject({
         host: z.string().default('0.0.0.0'),
         port: port.default(50051),
+        /** Server reflection (generic clients discover the API); default: on in development, off in production. */
+        reflection: z.boolean().optional(),
+      })
+      .prefault({}),
+    /** The end user's token, forwarded by patient-api, is verified again here. */
+    auth: authSchema,
+    tls: tlsBaseSchema
+      .extend({
+        /**
+         * Peer identities (the URI SAN of the client certificate, a SPIFFE id) allowed to call
+         * PatientService; any other authenticated peer gets PERMISSION_DENIED.
+         */
+        allowedClients: z.array(z.string().regex(/^spiffe:\/\/[^/]+\/.+/, 'must be a spiffe:// id')).default([]),
       })
       .prefault({}),
     database: z
@@ -24,6 +46,18 @@ export const rpcConfigSchema = z
         poolMax: z.number().int().min(1).max(200).default(10),
         /** Upper bound of any statement; calls with a shorter deadline get less. */
         statementTimeoutMs: z.number().int().min(100).max(600_000).default(5000),
+        /** TLS to PostgreSQL; production refuses a plaintext connection. */
+        tls: z
+          .strictObject({
+            /** `verify-full`: the server's certificate must chain to `caFile` and name the host of `url`. */
+            mode: z.enum(['disable', 'verify-full']).default('disable'),
+            /** PEM CA bundle the server's certificate is verified against. */
+            caFile: z.string().default(''),
+            /** Client certificate and key, for PostgreSQL certificate authentication (optional). */
+            certFile: z.string().default(''),
+            keyFile: z.string().default(''),
+          })
+          .prefault({}),
       })
       .prefault({}),
     audit: z
@@ -80,10 +114,39 @@ export const rpcConfigSchema = z
       })
       .prefault({}),
   })
-  .refine((c) => !(c.faults.enabled && c.service.environment === 'production'), {
-    message: 'fault injection cannot be enabled when service.environment is production',
-    path: ['faults', 'enabled'],
+  .superRefine((c, ctx) => {
+    if (c.faults.enabled && c.service.environment === 'production')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['faults', 'enabled'],
+        message: 'fault injection cannot be enabled when service.environment is production',
+      });
+    refineTls(c.tls, c.service.environment, ctx);
+    if (c.tls.mode === 'mtls' && c.tls.allowedClients.length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls', 'allowedClients'],
+        message: "required when tls.mode is mtls: the peer identities allowed to call (patient-api's SPIFFE id)",
+      });
+    const dbTls = c.database.tls;
+    if (dbTls.mode === 'verify-full' && !dbTls.caFile)
+      ctx.addIssue({ code: 'custom', path: ['database', 'tls', 'caFile'], message: 'required when database.tls.mode is verify-full' });
+    if ((dbTls.certFile === '') !== (dbTls.keyFile === ''))
+      ctx.addIssue({ code: 'custom', path: ['database', 'tls', 'keyFile'], message: 'set both database.tls.certFile and keyFile, or neither' });
+    if (c.database.url && dbTls.mode !== 'verify-full' && c.service.environment === 'production')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database', 'tls', 'mode'],
+        message: 'a plaintext PostgreSQL connection is refused in production: set verify-full and caFile',
+      });
+    if (c.database.url && /[?&]ssl/i.test(c.database.url))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database', 'url'],
+        message: 'TLS settings in the URL (sslmode, sslrootcert, ...) override database.tls silently: set them in database.tls',
+      });
   });
 
 export type RpcConfig = z.infer<typeof rpcConfigSchema>;
 export type ImportsConfig = RpcConfig['imports'];
+export type RpcTlsConfig = RpcConfig['tls'];

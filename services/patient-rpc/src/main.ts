@@ -3,8 +3,11 @@ import {
   createAdminServer,
   createGrpcMetrics,
   type createRegistry,
+  createTokenVerifier,
+  createWorkloadTls,
   drainGrpcServer,
   getTelemetry,
+  isConfigError,
   type Logger,
 } from '@patient-mesh/runtime';
 import { once } from 'node:events';
@@ -16,14 +19,15 @@ import { AuditWriter } from './audit/AuditWriter.js';
 import { rpcConfigSchema, type RpcConfig } from './config.js';
 import { syntheticPatients } from './domain/syntheticPatients.js';
 import { uuidv7 } from './domain/uuidv7.js';
+import { createCallAuthenticator } from './grpc/authenticateCall.js';
 import { createPatientHandlers } from './grpc/patientService.js';
 import { createImports } from './imports/createImports.js';
 import { FaultInjector } from './grpc/FaultInjector.js';
 import { faultRoutes } from './grpc/faultRoutes.js';
 import { PatientRepository } from './patients/PatientRepository.js';
 import { createRpcServer } from './server.js';
-import { createPgDb } from './store/createPgDb.js';
 import { createPgliteDb } from './store/createPgliteDb.js';
+import { openPgDb } from './store/openPgDb.js';
 import type { Db } from './store/Db.js';
 import { migrate } from './store/migrate.js';
 
@@ -61,9 +65,26 @@ async function main(): Promise<void> {
     registers: [registry],
   });
   const grpcMetrics = createGrpcMetrics(registry, 'server');
-  const imports = createImports(config.imports, { db, audit, logger, registry, grpcMetrics });
+
+  // Who may call: a peer with an allowed workload certificate (mTLS), on behalf of a user
+  // whose token verifies here. Plaintext only outside production (or under a sidecar mesh).
+  const tls = config.tls.mode === 'mtls' ? createWorkloadTls(config.tls, { logger, registry }) : undefined;
+  if (tls) {
+    await tls.loaded;
+    lifecycle.addReadinessCheck(() => tls.problem() ?? true);
+  } else {
+    logger.warn({ tlsMode: config.tls.mode }, `gRPC served without in-app TLS (tls.mode ${config.tls.mode})`);
+  }
+  const tokens = createTokenVerifier(config.auth, { logger: logger.child({ component: 'auth' }) });
+  const { rejections, handshakeFailures } = createRejectionMetrics(registry);
+  const authenticate = createCallAuthenticator(
+    { tlsMode: config.tls.mode, allowedClients: config.tls.allowedClients },
+    { tokens, rejections },
+  );
+  const imports = createImports(config.imports, { authenticate, db, audit, logger, registry, grpcMetrics });
   const handlers = faults.wrap({
     ...createPatientHandlers({
+      authenticate,
       patients,
       auditLog: new AuditLog(db),
       audit,
@@ -73,7 +94,11 @@ async function main(): Promise<void> {
     }),
     ...imports.handlers,
   });
-  const rpc = createRpcServer(handlers);
+  const rpc = createRpcServer(handlers, {
+    ...(tls && { credentials: tls.serverCredentials() }),
+    reflection: config.grpc.reflection ?? config.service.environment !== 'production',
+    onHandshakeFailure: (reason) => handshakeFailures.inc({ reason }),
+  });
   const port = await rpc.listen(config.grpc.host, config.grpc.port);
 
   lifecycle.addDrainStep('grpc', (signal) =>
@@ -83,6 +108,10 @@ async function main(): Promise<void> {
   lifecycle.addDrainStep('imports', () => imports.workers.stop());
   lifecycle.addCloseStep('audit', () => audit.flush());
   lifecycle.addCloseStep('database', () => db.close());
+  lifecycle.addCloseStep('credentials', async () => {
+    tokens.close();
+    tls?.close();
+  });
 
   rpc.setServing(true);
   // Spans of the drain itself are flushed before the admin port (scrapes) goes away.
@@ -96,17 +125,15 @@ async function main(): Promise<void> {
   logger.info({ grpcPort: port, adminPort: (admin.address() as AddressInfo).port }, 'listening');
 }
 
+/** A PostgreSQL store is checked with a first connection: bad TLS settings fail startup as a ConfigError. */
 async function openDb(config: RpcConfig, logger: Logger): Promise<Db> {
-  if (config.database.url) {
-    logger.info('store: postgresql');
-    return createPgDb({
-      url: config.database.url,
-      poolMax: config.database.poolMax,
-      statementTimeoutMs: config.database.statementTimeoutMs,
-    });
+  const { url, poolMax, statementTimeoutMs, tls, pgliteDir } = config.database;
+  if (url) {
+    logger.info({ tls: tls.mode }, 'store: postgresql');
+    return openPgDb({ url, poolMax, statementTimeoutMs, tls });
   }
-  logger.info({ dataDir: config.database.pgliteDir }, 'store: embedded pglite');
-  return createPgliteDb({ dataDir: config.database.pgliteDir });
+  logger.info({ dataDir: pgliteDir }, 'store: embedded pglite');
+  return createPgliteDb({ dataDir: pgliteDir });
 }
 
 async function seed(config: RpcConfig, patients: PatientRepository, logger: Logger): Promise<void> {
@@ -118,6 +145,24 @@ async function seed(config: RpcConfig, patients: PatientRepository, logger: Logg
   if ((await patients.count()) > 0) return;
   for (const p of syntheticPatients(config.seed.patients)) await patients.create(uuidv7(), p);
   logger.info({ count: config.seed.patients }, 'synthetic patients created');
+}
+
+/** Calls and connections refused before reaching a handler. */
+function createRejectionMetrics(registry: ReturnType<typeof createRegistry>) {
+  return {
+    rejections: new Counter({
+      name: 'grpc_server_peer_rejections_total',
+      help: 'PatientService calls refused before any handler ran, by reason (peer_not_allowed, token_missing, token_invalid).',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    handshakeFailures: new Counter({
+      name: 'tls_handshake_failures_total',
+      help: 'TLS handshakes refused on the gRPC port, by reason (no_certificate, untrusted_certificate, not_tls, other).',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+  };
 }
 
 function registerPoolMetrics(db: Db, registry: ReturnType<typeof createRegistry>): void {
@@ -136,6 +181,11 @@ function registerPoolMetrics(db: Db, registry: ReturnType<typeof createRegistry>
 }
 
 main().catch((error: unknown) => {
+  // Settings found wrong after loading (the database refused its TLS): exit 78 like loadConfig's.
+  if (isConfigError(error)) {
+    process.stderr.write(`patient-rpc: ${error.message}\n`);
+    process.exit(78);
+  }
   process.stderr.write(`patient-rpc: failed to start: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exit(1);
 });

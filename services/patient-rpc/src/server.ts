@@ -8,8 +8,18 @@ import {
   PROTO_LOADER_OPTIONS,
   type PatientServiceHandlers,
 } from '@patient-mesh/runtime';
+import { watchHandshakeFailures, type HandshakeFailureReason } from './grpc/watchHandshakeFailures.js';
 
 export const SERVICE_NAME = 'patient.v1.PatientService';
+
+export interface RpcServerOptions {
+  /** mTLS credentials; insecure when absent (development, or behind a mesh sidecar). */
+  credentials?: ServerCredentials;
+  /** Serve grpc.reflection (generic clients discover the API); off in production by default. */
+  reflection: boolean;
+  /** Called for each failed TLS handshake (no client certificate, an untrusted one, not TLS). */
+  onHandshakeFailure?: (reason: HandshakeFailureReason) => void;
+}
 
 export interface RpcServer {
   server: Server;
@@ -19,8 +29,8 @@ export interface RpcServer {
   listen(host: string, port: number): Promise<number>;
 }
 
-/** The gRPC server: PatientService, grpc.health.v1.Health and server reflection. */
-export function createRpcServer(handlers: PatientServiceHandlers): RpcServer {
+/** The gRPC server: PatientService, grpc.health.v1.Health and, when asked, server reflection. */
+export function createRpcServer(handlers: PatientServiceHandlers, options: RpcServerOptions): RpcServer {
   const server = new Server({
     // Pings keep idle api → rpc connections alive through conntrack and detect dead peers.
     'grpc.keepalive_time_ms': 30_000,
@@ -32,9 +42,12 @@ export function createRpcServer(handlers: PatientServiceHandlers): RpcServer {
   server.addService(loadPatientProto(definition).patient.v1.PatientService.service, handlers);
   const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
   health.addToServer(server);
-  // Reflection describes every service served, so generic clients can discover health too.
-  const healthDefinition = loadSync(healthProtoPath, PROTO_LOADER_OPTIONS);
-  new ReflectionService({ ...definition, ...healthDefinition }).addToServer(server);
+  if (options.reflection) {
+    // Reflection describes every service served, so generic clients can discover health too.
+    const healthDefinition = loadSync(healthProtoPath, PROTO_LOADER_OPTIONS);
+    new ReflectionService({ ...definition, ...healthDefinition }).addToServer(server);
+  }
+  const credentials = options.credentials ?? ServerCredentials.createInsecure();
 
   return {
     server,
@@ -43,12 +56,15 @@ export function createRpcServer(handlers: PatientServiceHandlers): RpcServer {
       health.setStatus('', value);
       health.setStatus(SERVICE_NAME, value);
     },
-    listen: (host, port) =>
-      new Promise((resolve, reject) => {
-        const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-        server.bindAsync(address, ServerCredentials.createInsecure(), (error, bound) =>
-          error ? reject(error) : resolve(bound),
-        );
-      }),
+    listen: (host, port) => {
+      const bind = () =>
+        new Promise<number>((resolve, reject) => {
+          const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+          server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
+        });
+      return options.onHandshakeFailure && credentials._isSecure()
+        ? watchHandshakeFailures(bind, options.onHandshakeFailure)
+        : bind();
+    },
   };
 }

@@ -20,8 +20,8 @@ export function createAdminServer({ lifecycle, registry, routes = {} }: AdminSer
     try {
       if (path === '/livez') return send(res, 200, 'text/plain', 'ok\n');
       if (path === '/readyz') {
-        const ready = await lifecycle.isReady();
-        return send(res, ready ? 200 : 503, 'text/plain', ready ? 'ready\n' : `not ready: ${lifecycle.state}\n`);
+        const reason = await lifecycle.notReadyReason();
+        return send(res, reason ? 503 : 200, 'text/plain', reason ? `not ready: ${reason}\n` : 'ready\n');
       }
       if (path === '/metrics') {
         const { contentType, body } = await renderMetrics(registry, req.headers.accept);

@@ -14,16 +14,19 @@ export const ACTION_ROLE = {
 } as const satisfies Record<string, Role>;
 export type Action = keyof typeof ACTION_ROLE;
 
-/** The authenticated caller, as patient-api forwards it to patient-rpc. */
+/** The caller, as the verified claims of their bearer token name them. */
 export interface Principal {
   sub: string;
   roles: readonly Role[];
 }
 
-/** gRPC metadata keys carrying the caller from patient-api to patient-rpc. */
-export const ACTOR_METADATA = {
-  sub: 'x-actor-sub',
-  roles: 'x-actor-roles',
+/**
+ * gRPC metadata from patient-api to patient-rpc: the end user's bearer token itself (which
+ * patient-rpc verifies; nothing the caller merely asserts about itself is believed) and the
+ * request id (taken only from an authenticated peer).
+ */
+export const CALL_METADATA = {
+  authorization: 'authorization',
   requestId: 'x-request-id',
 } as const;
 

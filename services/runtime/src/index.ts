@@ -1,11 +1,16 @@
 export { loadConfig, type LoadConfigOptions } from './config/loadConfig.js';
 export {
   adminSchema,
+  authSchema,
   lifecycleSchema,
   logSchema,
   port,
+  refineTls,
   serviceSchema,
+  tlsBaseSchema,
   type AdminConfig,
+  type AuthConfig,
+  type TlsBaseConfig,
   type LifecycleConfig,
   type LogConfig,
   type ServiceConfig,
@@ -31,6 +36,7 @@ export {
   type LifecycleDeps,
   type LifecycleOptions,
   type LifecycleState,
+  type ReadinessCheck,
   type ShutdownStep,
 } from './lifecycle/Lifecycle.js';
 export { trackHttpServer, type DrainReport, type HttpDrain } from './lifecycle/trackHttpServer.js';
@@ -55,7 +61,7 @@ export {
 } from './instruments.js';
 export {
   ACTION_ROLE,
-  ACTOR_METADATA,
+  CALL_METADATA,
   isRole,
   roleFor,
   ROLES,
@@ -79,4 +85,8 @@ export {
   type NewPatientInput,
   type QuestionnaireSubmissionInput,
 } from './schemas.js';
+export { AuthError, isAuthError } from './errors/AuthError.js';
+export { createTokenVerifier, type TokenVerifier, type TokenVerifierOptions } from './auth/createTokenVerifier.js';
+export { createWorkloadTls, type WorkloadTls, type WorkloadTlsDeps } from './tls/createWorkloadTls.js';
+export { peerSpiffeId, spiffeIdOf } from './tls/spiffeId.js';
 export { bootstrapService, type ServiceBase } from './bootstrapService.js';

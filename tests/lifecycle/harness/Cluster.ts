@@ -105,7 +105,7 @@ export class Cluster {
       PM_ADMIN__PORT: String(ports['admin']),
     };
     if (workload === 'rpc')
-      return rpcEnv({
+      return rpcEnv(this.options.jwksFile, {
         PM_GRPC__HOST: ip,
         PM_GRPC__PORT: String(ports['grpc']),
         PM_DATABASE__URL: this.options.databaseUrl,

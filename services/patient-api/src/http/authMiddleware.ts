@@ -1,11 +1,14 @@
 import type { RequestHandler } from 'express';
-import { AuthError, type Authenticator } from '../auth/createAuthenticator.js';
+import { isAuthError, type TokenVerifier } from '@patient-mesh/runtime';
 import { HttpProblem } from './HttpProblem.js';
 
 const REALM = 'Bearer realm="patient-mesh"';
 
-/** Requires a valid bearer token; the caller goes to `res.locals.principal`. */
-export function authMiddleware(authenticator: Authenticator): RequestHandler {
+/**
+ * Requires a valid bearer token; the caller goes to `res.locals.principal` and the token to
+ * `res.locals.token`, which patient-rpc is given to verify again.
+ */
+export function authMiddleware(verifier: TokenVerifier): RequestHandler {
   return async (req, res, next) => {
     const header = req.headers.authorization ?? '';
     const match = /^Bearer ([A-Za-z0-9_.~+/-]+=*)$/i.exec(header);
@@ -18,9 +21,10 @@ export function authMiddleware(authenticator: Authenticator): RequestHandler {
       });
     }
     try {
-      res.locals['principal'] = await authenticator.authenticate(match[1]!);
+      res.locals['principal'] = await verifier.verify(match[1]!);
+      res.locals['token'] = match[1]!;
     } catch (error) {
-      if (!(error instanceof AuthError)) throw error;
+      if (!isAuthError(error)) throw error;
       throw new HttpProblem({
         status: 401,
         title: 'Invalid token',

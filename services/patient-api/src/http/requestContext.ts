@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
-import type { Principal } from '@patient-mesh/runtime';
 import type { CallOptions } from '../rpc/createPatientClient.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -24,7 +23,7 @@ export function callOptions(res: Response): CallOptions {
     if (!res.writableFinished) controller.abort();
   });
   return {
-    principal: res.locals['principal'] as Principal,
+    token: res.locals['token'] as string,
     requestId: res.locals['requestId'] as string,
     deadline: res.locals['deadline'] as number,
     signal: controller.signal,

@@ -1,11 +1,11 @@
 import type { ServiceError } from '@grpc/grpc-js';
-import type { ImportJob, Principal } from '@patient-mesh/runtime';
+import type { ImportJob } from '@patient-mesh/runtime';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { HttpProblem } from '../http/HttpProblem.js';
 import { callOptions } from '../http/requestContext.js';
 import { validate } from '../http/validate.js';
-import { actorMetadata, type PatientClient } from '../rpc/createPatientClient.js';
+import { callMetadata, type PatientClient } from '../rpc/createPatientClient.js';
 import { idParamsSchema } from './schemas.js';
 
 export const NDJSON = 'application/x-ndjson';
@@ -61,7 +61,7 @@ export function importRoutes(rpc: PatientClient): Router {
 }
 
 function streamUpload(rpc: PatientClient, req: Request, res: Response): Promise<ImportJob> {
-  const metadata = actorMetadata(res.locals['principal'] as Principal, res.locals['requestId'] as string);
+  const metadata = callMetadata(res.locals['token'] as string, res.locals['requestId'] as string);
 
   return new Promise<ImportJob>((resolve, reject) => {
     let settled = false;

@@ -1,17 +1,12 @@
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import {
-  ACTOR_METADATA,
-  loadPatientProto,
-  type GrpcMetrics,
-  type PatientServiceClient,
-  type Principal,
-} from '@patient-mesh/runtime';
+import { Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { CALL_METADATA, loadPatientProto, type GrpcMetrics, type PatientServiceClient } from '@patient-mesh/runtime';
 import { ROUND_ROBIN_CHANNEL_OPTIONS } from '../discovery/registerDiscoveryResolvers.js';
 import type { Resilience } from './resilience/createResilience.js';
 
 /** Per-call context: who asks, for which request, until when. */
 export interface CallOptions {
-  principal: Principal;
+  /** The end user's bearer token, verified here and forwarded for patient-rpc to verify again. */
+  token: string;
   requestId: string;
   /** Absolute deadline (epoch ms); becomes the gRPC deadline. */
   deadline: number;
@@ -36,18 +31,19 @@ export interface PatientClient {
   close(): void;
 }
 
-/** The caller as patient-rpc reads it (patient-rpc authorises and audits by it). */
-export function actorMetadata(principal: Principal, requestId: string): Metadata {
+/** What patient-rpc authenticates, authorises and audits a call by: the user's token and the request id. */
+export function callMetadata(token: string, requestId: string): Metadata {
   const metadata = new Metadata();
-  metadata.set(ACTOR_METADATA.sub, principal.sub);
-  metadata.set(ACTOR_METADATA.roles, principal.roles.join(','));
-  metadata.set(ACTOR_METADATA.requestId, requestId);
+  metadata.set(CALL_METADATA.authorization, `Bearer ${token}`);
+  metadata.set(CALL_METADATA.requestId, requestId);
   return metadata;
 }
 
 export interface PatientClientDeps {
   metrics: GrpcMetrics;
   resilience: Resilience;
+  /** mTLS channel credentials (or insecure ones outside production, or under a mesh). */
+  credentials: ChannelCredentials;
 }
 
 /**
@@ -58,7 +54,7 @@ export interface PatientClientDeps {
  */
 export function createPatientClient(target: string, deps: PatientClientDeps): PatientClient {
   const { PatientService } = loadPatientProto().patient.v1;
-  const raw = new PatientService(target, credentials.createInsecure(), {
+  const raw = new PatientService(target, deps.credentials, {
     ...ROUND_ROBIN_CHANNEL_OPTIONS,
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
@@ -118,7 +114,7 @@ export function createPatientClient(target: string, deps: PatientClientDeps): Pa
       const onAbort = () => budget.abort(signal?.reason);
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });
-      const metadata = actorMetadata(options.principal, options.requestId);
+      const metadata = callMetadata(options.token, options.requestId);
       return deps.resilience
         .execute(
           method,

@@ -11,7 +11,8 @@ import {
 import type { AuditEntry } from '../audit/auditChain.js';
 import { pgErrorCode, PG_QUERY_CANCELED } from '../store/Db.js';
 import { isRpcError, RpcError } from './RpcError.js';
-import { principalFrom, requestIdFrom, traceIdFrom } from './callContext.js';
+import type { AuthenticateCall } from './authenticateCall.js';
+import { deniedEntry } from './CallRejected.js';
 
 /** What a handler knows about its call. */
 export interface CallContext {
@@ -32,6 +33,7 @@ export interface AuditedMethod<Req, Res> {
 }
 
 export interface AuditedUnaryDeps {
+  authenticate: AuthenticateCall;
   audit: { append(entry: AuditEntry): Promise<void> };
   logger: Logger;
   metrics: GrpcMetrics;
@@ -52,8 +54,8 @@ const OUTCOME: Partial<Record<status, AuditEntry['outcome']>> = {
 };
 
 /**
- * Wraps a handler once so it answers exactly once, on every path: authenticates the caller
- * from metadata, authorises the action, runs the handler, appends one audit record per
+ * Wraps a handler once so it answers exactly once, on every path: authenticates the peer
+ * and the user's token, authorises the action, runs the handler, appends one audit record per
  * patient touched (denied and failed attempts included) and only then answers. An audit
  * trail that cannot be written fails the call: no patient data leaves unrecorded.
  */
@@ -65,7 +67,8 @@ export function auditedUnary<K extends UnaryMethod>(
   return (call, callback) => {
     const end = deps.metrics.duration.startTimer({ grpc_method: method });
     deps.metrics.inFlight.inc({ grpc_method: method });
-    run(call, spec, deps).then(
+    let requestId = '';
+    run(call, spec, deps, (id) => (requestId = id)).then(
       (response) => {
         finish(status.OK);
         callback(null, response);
@@ -84,7 +87,7 @@ export function auditedUnary<K extends UnaryMethod>(
       deps.metrics.handled.inc(labels);
       deps.metrics.inFlight.dec({ grpc_method: method });
       // One line per call at debug level; carries trace_id/span_id when tracing is on.
-      deps.logger.debug({ method, code: status[code], requestId: requestIdFrom(call.metadata) }, 'call handled');
+      deps.logger.debug({ method, code: status[code], requestId }, 'call handled');
     }
   };
 }
@@ -93,14 +96,19 @@ async function run<Req, Res>(
   call: ServerUnaryCall<Req, Res>,
   spec: AuditedMethod<Req, Res>,
   deps: AuditedUnaryDeps,
+  onAuthenticated: (requestId: string) => void,
 ): Promise<Res> {
-  const principal = principalFrom(call.metadata);
-  const base = {
-    actor: principal.sub,
-    action: spec.action,
-    requestId: requestIdFrom(call.metadata),
-    traceId: traceIdFrom(call.metadata),
-  };
+  let caller;
+  try {
+    caller = await deps.authenticate(call);
+  } catch (error) {
+    const denied = deniedEntry(error, spec.action);
+    if (denied) await record(deps, spec.patientIds(call.request, undefined), denied);
+    throw error;
+  }
+  const { principal, requestId, traceId } = caller;
+  onAuthenticated(requestId);
+  const base = { actor: principal.sub, action: spec.action, requestId, traceId };
   const role = roleFor(principal, spec.action);
   if (!role) {
     const roles = principal.roles.join(',') || 'none';

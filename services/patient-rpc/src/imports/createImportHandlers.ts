@@ -10,7 +10,8 @@ import {
 import type { AuditEntry } from '../audit/auditChain.js';
 import { UUID_PATTERN, uuidv7 } from '../domain/uuidv7.js';
 import { auditedUnary } from '../grpc/auditedUnary.js';
-import { principalFrom, requestIdFrom, traceIdFrom } from '../grpc/callContext.js';
+import type { AuthenticateCall } from '../grpc/authenticateCall.js';
+import { deniedEntry } from '../grpc/CallRejected.js';
 import { invalidArgument, isRpcError, notFound, RpcError } from '../grpc/RpcError.js';
 import type { ImportStore } from './ImportStore.js';
 import { receiveUpload } from './receiveUpload.js';
@@ -23,6 +24,7 @@ export interface ImportHandlersOptions {
 }
 
 export interface ImportHandlersDeps {
+  authenticate: AuthenticateCall;
   store: ImportStore;
   audit: { append(entry: AuditEntry): Promise<void> };
   logger: Logger;
@@ -88,14 +90,17 @@ async function importUpload(
   options: ImportHandlersOptions,
   deps: ImportHandlersDeps,
 ): Promise<ImportJob> {
-  const principal = principalFrom(call.metadata);
-  const base = {
-    actor: principal.sub,
-    action: 'import.create',
-    patientId: '',
-    requestId: requestIdFrom(call.metadata),
-    traceId: traceIdFrom(call.metadata),
-  };
+  let caller;
+  try {
+    caller = await deps.authenticate(call);
+  } catch (error) {
+    const denied = deniedEntry(error, 'import.create');
+    if (denied) await record(deps, { ...denied, patientId: '' });
+    throw error;
+  }
+  const { principal, requestId, traceId } = caller;
+  // The job's actor is the verified user at upload; workers apply it later under that name.
+  const base = { actor: principal.sub, action: 'import.create', patientId: '', requestId, traceId };
   const role = roleFor(principal, 'import.create');
   if (!role) {
     await record(deps, { ...base, role: principal.roles.join(',') || 'none', outcome: 'denied' });

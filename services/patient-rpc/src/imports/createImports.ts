@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { AuditEntry } from '../audit/auditChain.js';
 import type { ImportsConfig } from '../config.js';
 import { uuidv7 } from '../domain/uuidv7.js';
+import type { AuthenticateCall } from '../grpc/authenticateCall.js';
 import type { Db } from '../store/Db.js';
 import { createImportHandlers } from './createImportHandlers.js';
 import { createImportMetrics } from './importMetrics.js';
@@ -14,6 +15,7 @@ import { ImportWorkers } from './ImportWorkers.js';
 const MAX_FIRST_ERRORS = 100;
 
 export interface ImportsDeps {
+  authenticate: AuthenticateCall;
   db: Db;
   audit: { append(entry: AuditEntry): Promise<void> };
   logger: Logger;
@@ -42,7 +44,7 @@ export function createImports(config: ImportsConfig, deps: ImportsDeps): Imports
   );
   const handlers = createImportHandlers(
     { maxLineBytes: config.maxLineBytes, batchSize: config.batchSize, queueDepth: config.queueDepth },
-    { store, audit: deps.audit, logger, metrics: deps.grpcMetrics, owner, onStaged: () => workers.poke() },
+    { authenticate: deps.authenticate, store, audit: deps.audit, logger, metrics: deps.grpcMetrics, owner, onStaged: () => workers.poke() },
   );
   return { handlers, workers };
 }

@@ -3,6 +3,9 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { trackHttpServer, type HttpDrain } from './trackHttpServer.js';
 
+/** A readiness condition: true when met; false, or the reason as a string, when not. */
+export type ReadinessCheck = () => Promise<boolean | string> | boolean | string;
+
 export type LifecycleState = 'starting' | 'ready' | 'draining' | 'stopped';
 
 export interface LifecycleOptions {
@@ -40,7 +43,7 @@ export class Lifecycle {
   #state: LifecycleState = 'starting';
   readonly #drains: NamedStep[] = [];
   readonly #closes: NamedStep[] = [];
-  readonly #readiness: Array<() => Promise<boolean> | boolean> = [];
+  readonly #readiness: ReadinessCheck[] = [];
   readonly #stateGauge: Gauge;
   readonly #phaseSeconds: Gauge<'phase'>;
   readonly #timeouts: Counter;
@@ -74,14 +77,23 @@ export class Lifecycle {
   }
 
   /** Adds a readiness condition (e.g. the store answers); checked on every /readyz. */
-  addReadinessCheck(check: () => Promise<boolean> | boolean): void {
+  addReadinessCheck(check: ReadinessCheck): void {
     this.#readiness.push(check);
   }
 
   async isReady(): Promise<boolean> {
-    if (this.#state !== 'ready') return false;
-    for (const check of this.#readiness) if (!(await check())) return false;
-    return true;
+    return (await this.notReadyReason()) === undefined;
+  }
+
+  /** Why the service is not ready (its state, or the first failing check's reason); undefined when ready. */
+  async notReadyReason(): Promise<string | undefined> {
+    if (this.#state !== 'ready') return this.#state;
+    for (const check of this.#readiness) {
+      const result = await check();
+      if (result === false) return 'readiness check failed';
+      if (typeof result === 'string') return result;
+    }
+    return undefined;
   }
 
   markReady(): void {
