@@ -126,7 +126,10 @@ kubectl --context "$CONTEXT" -n "$NAMESPACE" create secret generic patient-mesh-
 
 # ------------------------------------------------------------------ patient-mesh
 step "Release $RELEASE"
-"$HELM" dependency build "$ROOT/charts/patient-mesh" >/dev/null
+# The patient-common library into each service chart first: the umbrella packages them as built.
+for chart in patient-api patient-rpc patient-mesh; do
+  "$HELM" dependency build "$ROOT/charts/$chart" >/dev/null
+done
 "$HELM" upgrade --install "$RELEASE" "$ROOT/charts/patient-mesh" \
   --kube-context "$CONTEXT" --namespace "$NAMESPACE" \
   -f "$ROOT/k8s/kind/values.yaml" --set "global.image.tag=$TAG" \

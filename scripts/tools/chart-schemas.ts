@@ -87,6 +87,11 @@ const common: Record<string, Schema> = {
   imagePullSecrets: list('Secrets for pulling the image ({name: ...} objects).'),
   nameOverride: str('Replaces the chart name in object names.'),
   fullnameOverride: str('Replaces <release>-<chart> in object names.'),
+  // Helm gives every dependency a values key (with the globals), the library chart included.
+  'patient-common': {
+    type: 'object',
+    description: 'Values of the patient-common library chart: it has none; Helm adds the key.',
+  },
 };
 
 const logConfig = obj('Logging.', {

@@ -1,10 +1,11 @@
 // Runs the real helm binary (scripts/tools/helm.sh finds or fetches it) over a private
 // copy of charts/, so tests never write into the work tree and test files can run in
-// parallel. The umbrella's file:// dependencies are built offline in that copy.
+// parallel. The file:// dependencies (the patient-common library in each service chart,
+// the service charts in the umbrella) are built offline in that copy, in that order.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..', '..');
@@ -66,16 +67,21 @@ export function helm(): string {
 
 let chartsDir: string | undefined;
 
-/** A private copy of charts/ with the umbrella's dependencies built. */
+/** A private copy of charts/ with every chart's dependencies built. */
 export function charts(): string {
   if (chartsDir) return chartsDir;
   const dir = join(workspace(), 'charts');
-  cpSync(join(ROOT, 'charts'), dir, {
+  const source = join(ROOT, 'charts');
+  // Leave out what a local `helm dependency build` left behind (<chart>/charts, Chart.lock).
+  cpSync(source, dir, {
     recursive: true,
-    filter: (src) => !src.includes(`${join('patient-mesh', 'charts')}`) && !src.endsWith('Chart.lock'),
+    filter: (src) => !/^[^/]+\/(charts(\/|$)|Chart\.lock$)/.test(relative(source, src)),
   });
-  const build = run(['dependency', 'build', join(dir, 'patient-mesh')]);
-  if (build.status !== 0) throw new Error(`helm dependency build failed:\n${build.stderr}`);
+  // A chart is packaged into its parent with its own charts/ as built: libraries first.
+  for (const chart of ['patient-api', 'patient-rpc', 'patient-mesh']) {
+    const build = run(['dependency', 'build', join(dir, chart)]);
+    if (build.status !== 0) throw new Error(`helm dependency build ${chart} failed:\n${build.stderr}`);
+  }
   chartsDir = dir;
   return dir;
 }
