@@ -3,20 +3,25 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFromStdin } from 'pg-copy-streams';
 import type { Db, Queryable } from './Db.js';
+import { pgSsl, type PgTlsOptions } from './pgSsl.js';
 
 export interface PgDbOptions {
+  /** Without TLS parameters (sslmode, ...): pg would let them replace `tls` entirely. */
   url: string;
   poolMax: number;
   statementTimeoutMs: number;
+  /** Default: plaintext. */
+  tls?: PgTlsOptions;
 }
 
 /** Distinct statements prepared per connection at most (the rest run unnamed). */
 const MAX_PREPARED = 512;
 
 /** PostgreSQL through a `pg` pool. */
-export function createPgDb({ url, poolMax, statementTimeoutMs }: PgDbOptions): Db {
+export function createPgDb({ url, poolMax, statementTimeoutMs, tls }: PgDbOptions): Db {
   const pool = new pg.Pool({
     connectionString: url,
+    ssl: tls ? pgSsl(tls) : false,
     max: poolMax,
     statement_timeout: statementTimeoutMs,
     connectionTimeoutMillis: 5000,
