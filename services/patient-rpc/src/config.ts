@@ -39,19 +39,28 @@ export const rpcConfigSchema = z
       .prefault({}),
     database: z
       .strictObject({
-        /** PostgreSQL URL; empty means the embedded PGlite store. Pass it by env from a Secret. */
+        /**
+         * PostgreSQL URL; empty means the embedded PGlite store. Pass it by env from a Secret.
+         * No TLS parameters (sslmode, ...): pg would let them replace database.tls wholesale.
+         */
         url: z.string().default(''),
         /** PGlite data directory (`memory://` for a throwaway store). */
         pgliteDir: z.string().default('.data/pglite'),
         poolMax: z.number().int().min(1).max(200).default(10),
         /** Upper bound of any statement; calls with a shorter deadline get less. */
         statementTimeoutMs: z.number().int().min(100).max(600_000).default(5000),
-        /** TLS to PostgreSQL; production refuses a plaintext connection. */
+        /**
+         * TLS to PostgreSQL; production refuses a plaintext connection. Startup makes a first
+         * connection: one the server or the certificate check refuses exits 78 naming the key.
+         */
         tls: z
           .strictObject({
             /** `verify-full`: the server's certificate must chain to `caFile` and name the host of `url`. */
             mode: z.enum(['disable', 'verify-full']).default('disable'),
-            /** PEM CA bundle the server's certificate is verified against. */
+            /**
+             * PEM CA bundle the server's certificate is verified against. Read again for each new
+             * connection (so are certFile and keyFile): a rotated file applies without a restart.
+             */
             caFile: z.string().default(''),
             /** Client certificate and key, for PostgreSQL certificate authentication (optional). */
             certFile: z.string().default(''),
