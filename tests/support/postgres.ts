@@ -1,6 +1,6 @@
 // A throwaway PostgreSQL server from Debian's binaries, on loopback, for tests and benchmarks.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,7 +39,31 @@ export const BENCH_POSTGRES_SETTINGS: Readonly<Record<string, string>> = {
   checkpoint_timeout: '15min',
 };
 
-export async function startPostgres(settings: Record<string, string> = {}): Promise<PostgresServer> {
+export interface StartPostgresOptions {
+  /**
+   * Serve TLS (`ssl=on`) with this certificate and key (PEM), and accept TCP connections
+   * only over TLS (`hostssl` in pg_hba.conf): a plaintext client is refused.
+   */
+  tls?: { certPem: string; keyPem: string };
+}
+
+/** postgres refuses a key file that others can read or that it does not own. */
+function writeServerKeyPair(dir: string, { certPem, keyPem }: { certPem: string; keyPem: string }): string[] {
+  const cert = join(dir, 'server.crt');
+  const key = join(dir, 'server.key');
+  writeFileSync(cert, certPem, { mode: 0o644 });
+  writeFileSync(key, keyPem, { mode: 0o600 });
+  if (process.getuid?.() === 0) {
+    const [uid, gid] = ['-u', '-g'].map((flag) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' })));
+    for (const file of [cert, key]) chownSync(file, uid!, gid!);
+  }
+  return ['-c', 'ssl=on', '-c', `ssl_cert_file=${cert}`, '-c', `ssl_key_file=${key}`];
+}
+
+export async function startPostgres(
+  settings: Record<string, string> = {},
+  { tls }: StartPostgresOptions = {},
+): Promise<PostgresServer> {
   if (!existsSync(join(BIN, 'postgres')))
     throw new Error(
       `PostgreSQL binaries not found in ${BIN}: run scripts/ensure-test-deps.sh (installs postgresql-15)`,
@@ -58,6 +82,9 @@ export async function startPostgres(settings: Record<string, string> = {}): Prom
     '--no-sync',
   ]);
   execFileSync(initCmd, initArgs, { stdio: 'ignore' });
+  // Loopback is 127.0.0.0/8, so a test can reach the server by an address its certificate does not name.
+  if (tls) writeFileSync(join(data, 'pg_hba.conf'), 'local all all trust\nhostssl all all 127.0.0.0/8 trust\n');
+  const tlsArgs = tls ? writeServerKeyPair(dir, tls) : [];
   const port = await freePort();
   const options = { fsync: 'off', max_connections: '200', shared_buffers: '64MB', ...settings };
   const [cmd, args] = asPostgres(join(BIN, 'postgres'), [
@@ -69,6 +96,7 @@ export async function startPostgres(settings: Record<string, string> = {}): Prom
     dir,
     '-c',
     'listen_addresses=127.0.0.1',
+    ...tlsArgs,
     ...Object.entries(options).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
   ]);
   const server = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
