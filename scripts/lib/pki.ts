@@ -6,7 +6,7 @@ import 'reflect-metadata'; // @peculiar/x509's dependency injection (tsyringe) n
 import * as x509 from '@peculiar/x509';
 import { mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { webcrypto } from 'node:crypto';
+import { X509Certificate as NodeX509Certificate, type webcrypto } from 'node:crypto';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -17,6 +17,8 @@ const HOUR = 3_600_000;
 export interface Authority {
   name: string;
   certPem: string;
+  /** Hex serial number, as Node's `X509Certificate.serialNumber` prints it. */
+  serial: string;
   cert: x509.X509Certificate;
   keys: CryptoKeyPair;
 }
@@ -73,7 +75,8 @@ export async function createAuthority(name: string, validity: Validity = {}): Pr
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { name, certPem: cert.toString('pem') + '\n', cert, keys };
+  const certPem = cert.toString('pem') + '\n';
+  return { name, certPem, serial: new NodeX509Certificate(certPem).serialNumber, cert, keys };
 }
 
 /** A workload certificate for server and client authentication (valid 24 h by default). */

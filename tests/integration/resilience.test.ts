@@ -80,7 +80,11 @@ describe('resilience policies', () => {
     const databaseUrl = await createDatabase(inject('postgresUrl'), `res_${Date.now()}`);
     // No patient cache: the read must reach the (locked) table.
     const rpc = await startService('patient-rpc', {
-      env: rpcEnv(keys.jwksFile, { PM_SEED__PATIENTS: '2', PM_DATABASE__URL: databaseUrl, PM_PATIENT_CACHE__MAX_ENTRIES: '0' }),
+      env: rpcEnv(keys.jwksFile, {
+        PM_SEED__PATIENTS: '2',
+        PM_DATABASE__URL: databaseUrl,
+        PM_PATIENT_CACHE__MAX_ENTRIES: '0',
+      }),
     });
     processes.push(rpc);
     const { base } = await api(rpc, { PM_HTTP__REQUEST_TIMEOUT_MS: '500', PM_RESILIENCE__RETRY__MAX_RETRIES: '0' });

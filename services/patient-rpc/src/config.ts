@@ -24,6 +24,12 @@ export const rpcConfigSchema = z
         port: port.default(50051),
         /** Server reflection (generic clients discover the API); default: on in development, off in production. */
         reflection: z.boolean().optional(),
+        /**
+         * A connection older than this gets GOAWAY and the client reconnects: a rotated
+         * certificate or trust bundle then reaches every connection within this time. Calls in
+         * flight finish first (no grace limit: an upload is never cut). 0 keeps connections forever.
+         */
+        maxConnectionAgeSeconds: z.number().min(0).max(86_400).default(1800),
       })
       .prefault({}),
     /** The end user's token, forwarded by patient-api, is verified again here. */
@@ -139,22 +145,40 @@ export const rpcConfigSchema = z
       });
     const dbTls = c.database.tls;
     if (dbTls.mode === 'verify-full' && !dbTls.caFile)
-      ctx.addIssue({ code: 'custom', path: ['database', 'tls', 'caFile'], message: 'required when database.tls.mode is verify-full' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database', 'tls', 'caFile'],
+        message: 'required when database.tls.mode is verify-full',
+      });
     if ((dbTls.certFile === '') !== (dbTls.keyFile === ''))
-      ctx.addIssue({ code: 'custom', path: ['database', 'tls', 'keyFile'], message: 'set both database.tls.certFile and keyFile, or neither' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database', 'tls', 'keyFile'],
+        message: 'set both database.tls.certFile and keyFile, or neither',
+      });
     if (c.database.url && dbTls.mode !== 'verify-full' && c.service.environment === 'production')
       ctx.addIssue({
         code: 'custom',
         path: ['database', 'tls', 'mode'],
         message: 'a plaintext PostgreSQL connection is refused in production: set verify-full and caFile',
       });
-    if (c.database.url && /[?&]ssl/i.test(c.database.url))
+    if (c.database.url && urlSetsTls(c.database.url))
       ctx.addIssue({
         code: 'custom',
         path: ['database', 'url'],
-        message: 'TLS settings in the URL (sslmode, sslrootcert, ...) override database.tls silently: set them in database.tls',
+        message:
+          'TLS settings in the URL (sslmode, sslrootcert, ...) override database.tls silently: set them in database.tls',
       });
   });
+
+/** Whether a PostgreSQL URL carries ssl* parameters (decoded, as pg reads them). */
+function urlSetsTls(url: string): boolean {
+  try {
+    return [...new URL(url).searchParams.keys()].some((key) => key.toLowerCase().startsWith('ssl'));
+  } catch {
+    return /[?&](%73|s)sl/i.test(url);
+  }
+}
 
 export type RpcConfig = z.infer<typeof rpcConfigSchema>;
 export type ImportsConfig = RpcConfig['imports'];

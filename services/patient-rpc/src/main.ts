@@ -9,6 +9,7 @@ import {
   getTelemetry,
   isConfigError,
   type Logger,
+  peerSpiffeId,
 } from '@patient-mesh/runtime';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -97,7 +98,16 @@ async function main(): Promise<void> {
   const rpc = createRpcServer(handlers, {
     ...(tls && { credentials: tls.serverCredentials() }),
     reflection: config.grpc.reflection ?? config.service.environment !== 'production',
-    onHandshakeFailure: (reason) => handshakeFailures.inc({ reason }),
+    maxConnectionAgeMs: config.grpc.maxConnectionAgeSeconds * 1000,
+    tlsObserver: {
+      onFailure: (reason) => handshakeFailures.inc({ reason }),
+      // One line per connection (a few per api pod per maxConnectionAge): who, with which certificate.
+      onPeer: (certificate) =>
+        logger.info(
+          { peer: peerSpiffeId(certificate), serial: certificate.serialNumber, notAfter: certificate.valid_to },
+          'tls peer connected',
+        ),
+    },
   });
   const port = await rpc.listen(config.grpc.host, config.grpc.port);
 

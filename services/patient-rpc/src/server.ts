@@ -8,7 +8,7 @@ import {
   PROTO_LOADER_OPTIONS,
   type PatientServiceHandlers,
 } from '@patient-mesh/runtime';
-import { watchHandshakeFailures, type HandshakeFailureReason } from './grpc/watchHandshakeFailures.js';
+import { watchTlsConnections, type TlsConnectionObserver } from './grpc/watchTlsConnections.js';
 
 export const SERVICE_NAME = 'patient.v1.PatientService';
 
@@ -17,8 +17,10 @@ export interface RpcServerOptions {
   credentials?: ServerCredentials;
   /** Serve grpc.reflection (generic clients discover the API); off in production by default. */
   reflection: boolean;
-  /** Called for each failed TLS handshake (no client certificate, an untrusted one, not TLS). */
-  onHandshakeFailure?: (reason: HandshakeFailureReason) => void;
+  /** GOAWAY to connections older than this (0: never). */
+  maxConnectionAgeMs: number;
+  /** Told of each TLS handshake, refused or verified. */
+  tlsObserver?: TlsConnectionObserver;
 }
 
 export interface RpcServer {
@@ -37,6 +39,7 @@ export function createRpcServer(handlers: PatientServiceHandlers, options: RpcSe
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.max_receive_message_length': 4 * 1024 * 1024,
+    ...(options.maxConnectionAgeMs > 0 && { 'grpc.max_connection_age_ms': options.maxConnectionAgeMs }),
   });
   const definition = loadPatientPackageDefinition();
   server.addService(loadPatientProto(definition).patient.v1.PatientService.service, handlers);
@@ -62,9 +65,7 @@ export function createRpcServer(handlers: PatientServiceHandlers, options: RpcSe
           const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
           server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound)));
         });
-      return options.onHandshakeFailure && credentials._isSecure()
-        ? watchHandshakeFailures(bind, options.onHandshakeFailure)
-        : bind();
+      return options.tlsObserver && credentials._isSecure() ? watchTlsConnections(bind, options.tlsObserver) : bind();
     },
   };
 }

@@ -61,7 +61,12 @@ export function createCallAuthenticator(
     }
     const match = BEARER.exec(firstValue(call.metadata, CALL_METADATA.authorization));
     if (!match)
-      return reject('token_missing', status.UNAUTHENTICATED, 'a bearer token is required (authorization metadata)', peer);
+      return reject(
+        'token_missing',
+        status.UNAUTHENTICATED,
+        'a bearer token is required (authorization metadata)',
+        peer,
+      );
     let principal: Principal;
     try {
       principal = await deps.tokens.verify(match[1]!);

@@ -44,7 +44,15 @@ export function createImports(config: ImportsConfig, deps: ImportsDeps): Imports
   );
   const handlers = createImportHandlers(
     { maxLineBytes: config.maxLineBytes, batchSize: config.batchSize, queueDepth: config.queueDepth },
-    { authenticate: deps.authenticate, store, audit: deps.audit, logger, metrics: deps.grpcMetrics, owner, onStaged: () => workers.poke() },
+    {
+      authenticate: deps.authenticate,
+      store,
+      audit: deps.audit,
+      logger,
+      metrics: deps.grpcMetrics,
+      owner,
+      onStaged: () => workers.poke(),
+    },
   );
   return { handlers, workers };
 }

@@ -109,7 +109,8 @@ export function createWorkloadTls(config: TlsBaseConfig, deps: WorkloadTlsDeps):
       const problem = identity.problem ?? trust.problem;
       if (problem) return problem;
       const leaf = identity.certs[0]!;
-      if (Date.parse(leaf.validFrom) > now()) return `certificate ${leaf.serialNumber} is not valid before ${leaf.validFrom}`;
+      if (Date.parse(leaf.validFrom) > now())
+        return `certificate ${leaf.serialNumber} is not valid before ${leaf.validFrom}`;
       if (Date.parse(leaf.validTo) <= now()) return `certificate ${leaf.serialNumber} expired at ${leaf.validTo}`;
       if (!trust.certs.some((ca) => Date.parse(ca.validTo) > now())) return `every CA in ${config.caFile} has expired`;
       return undefined;
@@ -150,7 +151,10 @@ function inspectIdentity(update: experimental.IdentityCertificateUpdate | null, 
     loaded.certs = parseCerts(update.certificate);
     if (loaded.certs.length === 0) return { ...loaded, problem: `${config.certFile} holds no PEM certificate` };
     if (!loaded.certs[0]!.checkPrivateKey(createPrivateKey(update.privateKey)))
-      return { ...loaded, problem: `the key in ${config.keyFile} does not match the certificate in ${config.certFile}` };
+      return {
+        ...loaded,
+        problem: `the key in ${config.keyFile} does not match the certificate in ${config.certFile}`,
+      };
     if (!spiffeIdOf(loaded.certs[0]!.subjectAltName))
       return { ...loaded, problem: `the certificate in ${config.certFile} has no single spiffe:// URI SAN` };
   } catch (error) {
@@ -169,6 +173,10 @@ function inspectTrust(update: experimental.CaCertificateUpdate | null, config: T
       ...(certs.length === 0 && { problem: `${config.caFile} holds no PEM certificate` }),
     };
   } catch (error) {
-    return { fingerprint: fingerprint(update.caCertificate), certs: [], problem: `cannot parse ${config.caFile}: ${(error as Error).message}` };
+    return {
+      fingerprint: fingerprint(update.caCertificate),
+      certs: [],
+      problem: `cannot parse ${config.caFile}: ${(error as Error).message}`,
+    };
   }
 }
