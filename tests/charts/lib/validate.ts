@@ -1,6 +1,8 @@
-// Validates rendered objects against the Kubernetes OpenAPI schemas (kubernetes-models)
-// and the Prometheus Operator CRD schemas (@kubernetes-models/prometheus-operator).
+// Validates rendered objects against the Kubernetes OpenAPI schemas (kubernetes-models),
+// the Prometheus Operator, cert-manager and Istio CRD schemas (@kubernetes-models/*), and,
+// for Linkerd (no models package on npm), the fields of its policy CRDs the charts use.
 import type { K8sObject } from './helm.ts';
+import { linkerdErrors } from './linkerd.ts';
 
 interface ModelClass {
   new (data: unknown): { validate(): void };
@@ -14,6 +16,8 @@ const MODULES: Record<string, () => Promise<Record<string, unknown>>> = {
   'networking.k8s.io/v1': () => import('kubernetes-models/networking.k8s.io/v1'),
   'rbac.authorization.k8s.io/v1': () => import('kubernetes-models/rbac.authorization.k8s.io/v1'),
   'monitoring.coreos.com/v1': () => import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1'),
+  'cert-manager.io/v1': () => import('@kubernetes-models/cert-manager/cert-manager.io/v1'),
+  'security.istio.io/v1': () => import('@kubernetes-models/istio/security.istio.io/v1'),
 };
 
 /** Returns "Kind/name: message" for each object that does not validate (or has no schema). */
@@ -21,6 +25,10 @@ export async function schemaErrors(objects: K8sObject[]): Promise<string[]> {
   const errors: string[] = [];
   for (const object of objects) {
     const id = `${object.kind}/${object.metadata?.name}`;
+    if (object.apiVersion.startsWith('policy.linkerd.io/')) {
+      errors.push(...linkerdErrors(object).map((e) => `${id}: ${e}`));
+      continue;
+    }
     const load = MODULES[object.apiVersion];
     if (!load) {
       errors.push(`${id}: no schema for apiVersion ${object.apiVersion}`);
