@@ -284,6 +284,123 @@ const dashboards = obj('Grafana dashboards from files/dashboards/*.json, one Con
   folder: str('grafana_folder annotation (sidecar folderAnnotation).'),
 });
 
+// ---------------------------------------------------------------- trust: tokens, workload TLS, mesh
+
+const authConfig = obj(
+  'Bearer token (JWT) verification; both services verify the same tokens. Set exactly one of jwksFile and jwksUrl.',
+  {
+    jwksFile: str('JWKS file; its directory is where auth.jwksSecret / auth.jwksConfigMap is mounted.'),
+    jwksUrl: str('JWKS URL, fetched and cached.'),
+    jwksRefreshSeconds: int(
+      'How often jwksFile is checked for changes (a rotated key set applies without a restart).',
+      {
+        minimum: 1,
+        maximum: 3600,
+      },
+    ),
+    issuer: str('Expected iss claim.', { minLength: 1 }),
+    audience: str("Expected aud claim (patient-api's audience in both services: the token is the same).", {
+      minLength: 1,
+    }),
+    algorithms: list('Accepted signature algorithms (asymmetric only).', {
+      enum: ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA'],
+    }),
+    clockToleranceSeconds: int('Clock skew tolerated on exp/nbf.', { minimum: 0, maximum: 300 }),
+  },
+);
+
+const jwksSource = obj('Where the JWKS (public keys) comes from, mounted at the directory of config.auth.jwksFile.', {
+  jwksSecret: str('Secret holding the JWKS (may use templates).'),
+  jwksConfigMap: str('ConfigMap holding the JWKS, instead of a Secret.'),
+  jwksKey: str('Key of the JWKS in that Secret or ConfigMap.', { minLength: 1 }),
+});
+
+const spiffeId = { type: 'string', pattern: '^spiffe://[^/]+/.+' };
+
+/** config.tls: what the chart does not derive (mode and the file paths come from tls/mesh). */
+function tlsConfig(peersKey: string, peersDescription: string): Schema {
+  return obj(
+    'Transport security of the api-rpc connection; mode and certFile/keyFile/caFile are written by the chart from tls and mesh.',
+    {
+      refreshIntervalMs: int('How often the certificate files are re-read (rotation without a restart).', {
+        minimum: 100,
+        maximum: 600000,
+      }),
+      [peersKey]: list(peersDescription, spiffeId),
+    },
+  );
+}
+
+const duration = (description: string): Schema => str(description, { pattern: '^([0-9]+(\\.[0-9]+)?(h|m|s))+$' });
+
+function tls(peer: string): Schema {
+  return obj(
+    'Workload identity: a cert-manager certificate with one URI SAN, the SPIFFE id of the pod ServiceAccount, mounted at /etc/patient-mesh/tls (no subPath) for in-app mTLS.',
+    {
+      mode: str(
+        'mtls (in-app mutual TLS, the default), mesh (another mesh provides mTLS) or plaintext (development only, refused in production); mesh.provider istio|linkerd renders mesh whatever this says. Written to config.tls.mode.',
+        { enum: ['mtls', 'mesh', 'plaintext'] },
+      ),
+      issuerRef: obj(
+        'cert-manager issuer of the Certificate.',
+        {
+          name: str('Issuer or ClusterIssuer name (kind-up creates the ClusterIssuer patient-mesh-ca).'),
+          kind: str('Issuer (namespaced) or ClusterIssuer.', { enum: ['Issuer', 'ClusterIssuer'] }),
+          group: str('API group of the issuer (cert-manager.io, or an external issuer).', { minLength: 1 }),
+        },
+        { required: ['name', 'kind'] },
+      ),
+      duration: duration('Certificate lifetime, e.g. 24h.'),
+      renewBefore: duration('Renewal this long before expiry, e.g. 8h (the expiry alerts assume 8h).'),
+      privateKey: obj('Private key of the Certificate (a new key at every renewal with rotationPolicy Always).', {
+        algorithm: str('Key algorithm.', { enum: ['ECDSA', 'RSA', 'Ed25519'] }),
+        size: int('Key size: 256/384 for ECDSA, 2048+ for RSA.', { minimum: 0 }),
+        encoding: str('Key encoding in tls.key.', { enum: ['PKCS1', 'PKCS8'] }),
+        rotationPolicy: str('Always: a fresh key per certificate; Never keeps the first.', {
+          enum: ['Always', 'Never'],
+        }),
+      }),
+      trustDomain: str(
+        'SPIFFE trust domain of the ids (spiffe://<trustDomain>/ns/<ns>/sa/<sa>); the same in both services.',
+        {
+          pattern: '^[a-z0-9._-]+$',
+        },
+      ),
+      clusterDomain: str('Cluster DNS domain, for the <service>.<ns>.svc.<clusterDomain> DNS name.', {
+        pattern: '^[a-z0-9.-]+$',
+      }),
+      existingSecret: str(
+        'Secret with tls.crt, tls.key and ca.crt to mount instead of rendering a Certificate (may use templates).',
+      ),
+      trustBundle: obj('Trust anchors from a ConfigMap (trust-manager Bundle target) instead of the Secret ca.crt.', {
+        configMap: str('ConfigMap name; empty = the Secret ca.crt (may use templates).'),
+        key: str('Key of the PEM bundle in it.', { minLength: 1 }),
+      }),
+      peerServiceAccount: str(
+        `${peer}'s ServiceAccount (its SPIFFE id is the peer identity); empty = <release>-${peer}, the umbrella chart's name (may use templates).`,
+      ),
+    },
+  );
+}
+
+const mesh = obj(
+  'Sidecar service mesh instead of in-app mTLS: the proxy (a native sidecar, Kubernetes >= 1.29) does mTLS, config.tls.mode renders as mesh, no Certificate.',
+  {
+    provider: str('none (in-app mTLS), istio or linkerd.', { enum: ['none', 'istio', 'linkerd'] }),
+    istio: obj('Istio settings.', {
+      terminationDrainSeconds: int(
+        "Envoy's drain after the app has exited (proxy.istio.io/config terminationDrainDuration); preStop + shutdownTimeout + this must stay below the grace period.",
+        { minimum: 0, maximum: 300 },
+      ),
+    }),
+  },
+);
+
+const meshEgress = obj('Egress to the mesh control plane; only rendered with mesh.provider set.', {
+  istio: egressTo('istiod (xDS, certificates).', 'ports'),
+  linkerd: egressTo('Linkerd identity, destination and policy controllers.', 'ports'),
+});
+
 function chartSchema(title: string, properties: Record<string, Schema>): Schema {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
@@ -318,31 +435,24 @@ const apiSchema = chartSchema('patient-api values', {
         }),
       }),
       admin: listenConfig('Admin (/livez /readyz /metrics)'),
-      auth: obj('Bearer token verification (JWT). Set exactly one of jwksFile and jwksUrl.', {
-        jwksFile: str('JWKS file; its directory is where auth.jwksSecret / auth.jwksConfigMap is mounted.'),
-        jwksUrl: str('JWKS URL, fetched and cached.'),
-        issuer: str('Expected iss claim.', { minLength: 1 }),
-        audience: str('Expected aud claim.', { minLength: 1 }),
-        algorithms: list('Accepted signature algorithms (asymmetric only).', {
-          enum: ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA'],
-        }),
-        clockToleranceSeconds: int('Clock skew tolerated on exp/nbf.', { minimum: 0, maximum: 300 }),
-      }),
+      auth: authConfig,
       rpc: obj('patient-rpc client.', {
         target: str(
           'kubernetes:///<service>.<namespace>:<port> (EndpointSlice watch of the headless Service), dns:///host:port or static:///h1:p,h2:p.',
           { minLength: 1 },
         ),
       }),
+      tls: tlsConfig(
+        'serverIdentities',
+        "SPIFFE ids patient-rpc may present; empty = patient-rpc's id in this namespace (from tls.trustDomain and tls.peerServiceAccount).",
+      ),
     },
     { required: ['http', 'admin', 'auth', 'rpc'] },
   ),
   lifecycle,
-  auth: obj('Where the JWKS (public keys) comes from, mounted at the directory of config.auth.jwksFile.', {
-    jwksSecret: str('Secret holding the JWKS (may use templates).'),
-    jwksConfigMap: str('ConfigMap holding the JWKS, instead of a Secret.'),
-    jwksKey: str('Key of the JWKS in that Secret or ConfigMap.', { minLength: 1 }),
-  }),
+  auth: jwksSource,
+  tls: tls('patient-rpc'),
+  mesh,
   telemetry,
   extraEnv,
   probes: probes(probeTiming('Readiness probe (/readyz: store reachable, not draining).', true)),
@@ -380,6 +490,7 @@ const apiSchema = chartSchema('patient-api values', {
       dns: egressTo('Cluster DNS (53/UDP and 53/TCP).', 'none'),
       otlp: egressTo('OTLP collector; only rendered when an OTLP endpoint is set.', 'ports'),
       kubeApi: egressTo('Kubernetes API server; only rendered for a kubernetes:/// rpc target.', 'ports'),
+      mesh: meshEgress,
     }),
   }),
   serviceMonitor,
@@ -402,8 +513,19 @@ const rpcSchema = chartSchema('patient-rpc values', {
     {
       service: serviceConfig,
       log: logConfig,
-      grpc: listenConfig('gRPC'),
+      grpc: obj('gRPC listener.', {
+        host: str('Bind address.'),
+        port: port('Port; also the containerPort.'),
+        reflection: bool(
+          'Server reflection (generic clients discover the API); unset = on in development, off in production.',
+        ),
+      }),
       admin: listenConfig('Admin (/livez /readyz /metrics)'),
+      auth: authConfig,
+      tls: tlsConfig(
+        'allowedClients',
+        "SPIFFE ids allowed to call PatientService; empty = patient-api's id in this namespace (from tls.trustDomain and tls.peerServiceAccount).",
+      ),
       database: obj('Store settings (the URL comes from database.existingSecret).', {
         pgliteDir: str(
           'Embedded PGlite directory (memory:// or a path under /tmp) when database.existingSecret is empty; demos only.',
@@ -412,6 +534,17 @@ const rpcSchema = chartSchema('patient-rpc values', {
         statementTimeoutMs: int('Upper bound of any statement; calls with a shorter deadline get less.', {
           minimum: 100,
           maximum: 600000,
+        }),
+        tls: obj('TLS to PostgreSQL (never in the URL: sslmode there is refused).', {
+          mode: str(
+            'verify-full (the certificate must chain to caFile and name the URL host; required in production) or disable.',
+            {
+              enum: ['disable', 'verify-full'],
+            },
+          ),
+          caFile: str('PEM CA bundle; its directory is where database.tls.caSecret / caConfigMap is mounted.'),
+          certFile: str('Client certificate, for PostgreSQL certificate authentication (the chart mounts none).'),
+          keyFile: str('Client key, with certFile.'),
         }),
       }),
       audit: obj('Audit trail.', {
@@ -455,13 +588,26 @@ const rpcSchema = chartSchema('patient-rpc values', {
       "Secret holding the PostgreSQL URL (may use templates); default: the bundled PostgreSQL's. Empty = embedded PGlite (config.database.pgliteDir).",
     ),
     key: str('Key of the URL in that Secret.', { minLength: 1 }),
+    tls: obj("The CA of PostgreSQL's certificate, mounted at the directory of config.database.tls.caFile.", {
+      caSecret: str(
+        "Secret holding it (may use templates); default: the bundled PostgreSQL's certificate Secret, of which only this key is mounted.",
+      ),
+      caConfigMap: str('ConfigMap holding it, instead of a Secret (e.g. a cloud provider CA bundle).'),
+      caKey: str('Key of the PEM CA in that Secret or ConfigMap.', { minLength: 1 }),
+    }),
   }),
   lifecycle,
+  auth: jwksSource,
+  tls: tls('patient-api'),
+  mesh,
   telemetry,
   extraEnv,
   probes: probes(
-    obj('Readiness probe: native gRPC health check (grpc.health.v1) or /readyz on the admin port.', {
-      type: str('grpc (native probe, Kubernetes >= 1.27) or http.', { enum: ['grpc', 'http'] }),
+    obj('Readiness probe: /readyz on the admin port, or the native gRPC health check (grpc.health.v1).', {
+      type: str(
+        'http (/readyz on the plaintext admin port; the only one that works with tls.mode mtls) or grpc (native probe, plaintext: tls.mode plaintext, or Istio).',
+        { enum: ['grpc', 'http'] },
+      ),
       grpcService: str('Service name sent in the health check ("" = whole server).'),
       path: str('HTTP path on the admin port (type http).', { pattern: '^/' }),
       initialDelaySeconds: seconds('initialDelaySeconds.'),
@@ -498,6 +644,7 @@ const rpcSchema = chartSchema('patient-rpc values', {
       database: egressTo('PostgreSQL; for an external database use an ipBlock.', 'port'),
       dns: egressTo('Cluster DNS (53/UDP and 53/TCP).', 'none'),
       otlp: egressTo('OTLP collector; only rendered when an OTLP endpoint is set.', 'ports'),
+      mesh: meshEgress,
     }),
   }),
   serviceMonitor,
@@ -538,6 +685,29 @@ const meshSchema = chartSchema('patient-mesh values', {
     }),
     resources,
     terminationGracePeriodSeconds: seconds('Time for a fast shutdown before the kubelet kills PostgreSQL.', 10),
+    tls: obj(
+      'Server TLS: a cert-manager Certificate for the Service names (Secret <release>-postgresql-tls), ssl=on, hostssl-only pg_hba.',
+      {
+        enabled: bool('Serve TLS (patient-rpc connects with verify-full; production refuses less).'),
+        issuerRef: obj(
+          'cert-manager issuer of the Certificate.',
+          {
+            name: str('Issuer or ClusterIssuer name (kind-up creates the ClusterIssuer patient-mesh-ca).', {
+              minLength: 1,
+            }),
+            kind: str('Issuer (namespaced) or ClusterIssuer.', { enum: ['Issuer', 'ClusterIssuer'] }),
+            group: str('API group of the issuer.', { minLength: 1 }),
+          },
+          { required: ['name', 'kind'] },
+        ),
+        duration: duration('Certificate lifetime.'),
+        renewBefore: duration('Renewal this long before expiry.'),
+        reload: obj('Native sidecar (Kubernetes >= 1.29) that reloads PostgreSQL when the certificate files change.', {
+          intervalSeconds: int('How often the files are compared.', { minimum: 5, maximum: 86400 }),
+          resources,
+        }),
+      },
+    ),
     podSecurityContext: k8s('Pod securityContext (postgres user 999).'),
     securityContext: k8s('Container securityContext.'),
     nodeSelector: stringMap('nodeSelector.'),

@@ -19,9 +19,19 @@ function checksum(chart: Chart, name: string, options: RenderOptions = {}): stri
   return d.spec.template.metadata.annotations?.['checksum/config'] ?? '';
 }
 
+/** What the charts add to config.tls in mtls mode: the mode and the mounted Secret's files. */
+const MTLS = {
+  mode: 'mtls',
+  certFile: '/etc/patient-mesh/tls/tls.crt',
+  keyFile: '/etc/patient-mesh/tls/tls.key',
+  caFile: '/etc/patient-mesh/tls/ca.crt',
+};
+
 describe('ConfigMap content', () => {
-  it('patient-api: config values verbatim, rpc target templated, lifecycle merged', () => {
-    const values = parse(text('charts/patient-api/values.yaml')) as { config: Record<string, unknown> };
+  it('patient-api: config values verbatim, rpc target templated, lifecycle and tls merged', () => {
+    const values = parse(text('charts/patient-api/values.yaml')) as {
+      config: Record<string, Record<string, unknown>>;
+    };
     const config = serviceConfig(render('patient-api'), 'pm-patient-api');
     expect(config).toEqual({
       ...values.config,
@@ -32,11 +42,18 @@ describe('ConfigMap content', () => {
         shutdownTimeoutSeconds: 20,
         idleSocketQuietMs: 1000,
       },
+      tls: {
+        ...values.config['tls'],
+        ...MTLS,
+        serverIdentities: ['spiffe://cluster.local/ns/patient-mesh/sa/pm-patient-rpc'],
+      },
     });
   });
 
-  it('patient-rpc: config values verbatim, lifecycle merged, no database URL', () => {
-    const values = parse(text('charts/patient-rpc/values.yaml')) as { config: Record<string, unknown> };
+  it('patient-rpc: config values verbatim, lifecycle and tls merged, no database URL', () => {
+    const values = parse(text('charts/patient-rpc/values.yaml')) as {
+      config: Record<string, Record<string, unknown>>;
+    };
     const config = serviceConfig(render('patient-rpc'), 'pm-patient-rpc');
     expect(config).toEqual({
       ...values.config,
@@ -46,8 +63,33 @@ describe('ConfigMap content', () => {
         shutdownTimeoutSeconds: 20,
         idleSocketQuietMs: 1000,
       },
+      tls: {
+        ...values.config['tls'],
+        ...MTLS,
+        allowedClients: ['spiffe://cluster.local/ns/patient-mesh/sa/pm-patient-api'],
+      },
     });
     expect(config['database']).not.toHaveProperty('url');
+  });
+
+  it('identities given in values are rendered as given', () => {
+    const ids = ['spiffe://example.org/ns/a/sa/one', 'spiffe://example.org/ns/b/sa/two'];
+    const api = serviceConfig(
+      render('patient-api', { values: { config: { tls: { serverIdentities: ids } } } }),
+      'pm-patient-api',
+    );
+    expect(api['tls']!['serverIdentities']).toEqual(ids);
+    const rpc = serviceConfig(
+      render('patient-rpc', { values: { config: { tls: { allowedClients: ids } } } }),
+      'pm-patient-rpc',
+    );
+    expect(rpc['tls']!['allowedClients']).toEqual(ids);
+  });
+
+  it("config.tls.mode and the file paths are the chart's: they cannot be set as values", () => {
+    expect(() => render('patient-api', { values: { config: { tls: { mode: 'plaintext' } } } })).toThrow(
+      /additional properties 'mode' not allowed/,
+    );
   });
 
   it('the api targets the headless Service the rpc chart renders, in the release namespace', () => {

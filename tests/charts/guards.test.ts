@@ -1,9 +1,9 @@
 // The charts refuse values that would deploy something broken, with a message that
 // names the values to fix: template guards (fail) and values.schema.json.
 import { describe, expect, it } from 'vitest';
-import { renderError, type Chart } from './lib/helm.ts';
+import { renderError, type Chart, type RenderOptions } from './lib/helm.ts';
 
-const cases: Array<[string, Chart, Record<string, unknown>, string]> = [
+const cases: Array<[string, Chart, Record<string, unknown>, string, RenderOptions?]> = [
   [
     'drain budget over the grace period',
     'patient-api',
@@ -91,11 +91,92 @@ const cases: Array<[string, Chart, Record<string, unknown>, string]> = [
     'postgresql.auth.existingSecret=my-pg: also set patient-rpc.database.existingSecret',
   ],
   ['requests without limits', 'patient-api', { resources: { limits: null } }, "at '/resources'"],
+  [
+    'plaintext in production (the service would refuse it)',
+    'patient-rpc',
+    { tls: { mode: 'plaintext' } },
+    'tls.mode plaintext is refused when config.service.environment is production',
+  ],
+  [
+    'mtls with neither an issuer nor a Secret',
+    'patient-api',
+    { tls: { issuerRef: { name: '' } } },
+    'tls.mode mtls needs a certificate: set tls.issuerRef.name',
+  ],
+  ['an unknown tls mode', 'patient-api', { tls: { mode: 'tls' } }, "at '/tls/mode'"],
+  ['an unknown mesh', 'patient-rpc', { mesh: { provider: 'consul' } }, "at '/mesh/provider'"],
+  [
+    'a peer id that is not a SPIFFE id',
+    'patient-rpc',
+    { config: { tls: { allowedClients: ['patient-api'] } } },
+    "at '/config/tls/allowedClients/0'",
+  ],
+  [
+    'a sidecar mesh without native sidecars',
+    'patient-api',
+    { mesh: { provider: 'linkerd' } },
+    'mesh.provider linkerd needs Kubernetes >= 1.29',
+    { kubeVersion: '1.28.3' },
+  ],
+  [
+    'a database CA from both a Secret and a ConfigMap',
+    'patient-rpc',
+    { database: { tls: { caConfigMap: 'db-ca' } } },
+    'set only one of database.tls.caSecret and database.tls.caConfigMap',
+  ],
+  [
+    'verify-full with no CA to verify with',
+    'patient-rpc',
+    { database: { tls: { caSecret: '' } } },
+    'config.database.tls.caFile needs database.tls.caSecret or database.tls.caConfigMap',
+  ],
+  [
+    'an external database with the bundled CA',
+    'patient-mesh',
+    { postgresql: { enabled: false }, 'patient-rpc': { database: { existingSecret: 'db' } } },
+    'postgresql.enabled=false: set patient-rpc.database.tls.caSecret or caConfigMap',
+  ],
+  [
+    'the bundled PostgreSQL without TLS while patient-rpc verifies it',
+    'patient-mesh',
+    { postgresql: { tls: { enabled: false } } },
+    'postgresql.tls.enabled=false: the bundled PostgreSQL serves no TLS',
+  ],
+  [
+    'a patient-rpc ServiceAccount patient-api does not expect',
+    'patient-mesh',
+    { 'patient-rpc': { serviceAccount: { name: 'store' } } },
+    'patient-api expects patient-rpc\'s ServiceAccount "pm-patient-rpc", but patient-rpc runs as "store": set patient-api.tls.peerServiceAccount=store',
+  ],
+  [
+    'a patient-api ServiceAccount patient-rpc does not expect',
+    'patient-mesh',
+    { 'patient-api': { fullnameOverride: 'gateway' } },
+    'patient-rpc expects patient-api\'s ServiceAccount "pm-patient-api", but patient-api runs as "gateway"',
+  ],
+  [
+    'two trust domains',
+    'patient-mesh',
+    { 'patient-rpc': { tls: { trustDomain: 'example.org' } } },
+    'patient-api.tls.trustDomain (cluster.local) and patient-rpc.tls.trustDomain (example.org) differ',
+  ],
+  [
+    'a mesh on one side only',
+    'patient-mesh',
+    { 'patient-api': { mesh: { provider: 'istio' } } },
+    'patient-api.mesh.provider (istio) and patient-rpc.mesh.provider (none) differ',
+  ],
+  [
+    'different JWKS in the two services',
+    'patient-mesh',
+    { 'patient-rpc': { auth: { jwksSecret: 'other-keys' } } },
+    'patient-api verifies tokens with Secret patient-mesh-jwks (key jwks.json) but patient-rpc with Secret other-keys (key jwks.json)',
+  ],
 ];
 
 describe('refused values', () => {
-  it.each(cases)('%s', (_name, chart, values, message) => {
-    expect(renderError(chart, { values })).toContain(message);
+  it.each(cases)('%s', (_name, chart, values, message, options = {}) => {
+    expect(renderError(chart, { ...options, values })).toContain(message);
   });
 
   it.each(['patient-api', 'patient-rpc', 'patient-mesh'] as const)(

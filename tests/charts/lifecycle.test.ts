@@ -118,27 +118,42 @@ describe('probes', () => {
     ]);
   });
 
-  it('patient-rpc: native gRPC readiness by default, on the gRPC port', () => {
+  it('patient-rpc: readiness over HTTP /readyz on the admin port by default (mtls)', () => {
     const { c } = container('patient-rpc', 'pm-patient-rpc');
-    expect(c.readinessProbe?.grpc).toEqual({ port: 50051, service: '' });
-    expect(c.readinessProbe?.httpGet).toBeUndefined();
+    expect(c.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'admin' });
+    expect(c.readinessProbe?.grpc).toBeUndefined();
     expect(c.startupProbe?.httpGet).toEqual({ path: '/livez', port: 'admin' });
     expect(c.livenessProbe?.httpGet).toEqual({ path: '/livez', port: 'admin' });
   });
 
-  it('patient-rpc: readiness over HTTP /readyz when probes.readiness.type=http', () => {
-    const { c } = container('patient-rpc', 'pm-patient-rpc', { values: { probes: { readiness: { type: 'http' } } } });
-    expect(c.readinessProbe?.httpGet).toEqual({ path: '/readyz', port: 'admin' });
-    expect(c.readinessProbe?.grpc).toBeUndefined();
+  it('patient-rpc: native gRPC readiness where the gRPC port is plaintext to the kubelet', () => {
+    const grpc = { probes: { readiness: { type: 'grpc' } } };
+    for (const values of [
+      { ...grpc, tls: { mode: 'plaintext' }, config: { service: { environment: 'development' } } },
+      { ...grpc, mesh: { provider: 'istio' } },
+    ]) {
+      const { c } = container('patient-rpc', 'pm-patient-rpc', { values });
+      expect(c.readinessProbe?.grpc).toEqual({ port: 50051, service: '' });
+      expect(c.readinessProbe?.httpGet).toBeUndefined();
+    }
   });
 
   it('patient-rpc: the gRPC probe can name a service and follows config.grpc.port', () => {
     const values = {
-      probes: { readiness: { grpcService: 'patient.v1.PatientService' } },
+      probes: { readiness: { type: 'grpc', grpcService: 'patient.v1.PatientService' } },
       config: { grpc: { port: 6000 } },
+      mesh: { provider: 'istio' },
     };
     const { c } = container('patient-rpc', 'pm-patient-rpc', { values });
     expect(c.readinessProbe?.grpc).toEqual({ port: 6000, service: 'patient.v1.PatientService' });
     expect(c.ports?.find((p) => p.name === 'grpc')?.containerPort).toBe(6000);
+  });
+
+  it.each([
+    ['tls.mode mtls', {}, 'probes.readiness.type grpc cannot work with tls.mode mtls'],
+    ['Linkerd', { mesh: { provider: 'linkerd' } }, 'probes.readiness.type grpc cannot work with mesh.provider linkerd'],
+  ])('patient-rpc: a gRPC readiness probe is refused with %s, and says why', (_name, values, message) => {
+    const error = renderError('patient-rpc', { values: { ...values, probes: { readiness: { type: 'grpc' } } } });
+    expect(error).toContain(message);
   });
 });

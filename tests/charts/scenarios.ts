@@ -41,6 +41,24 @@ export const SCENARIOS: Scenario[] = [
     kubeVersion: '1.31.0',
     apiVersions: MONITORING_API,
   },
+  { name: 'umbrella, Istio sidecar mesh', chart: 'patient-mesh', valuesFiles: ['tests/charts/values/mesh-istio.yaml'] },
+  {
+    name: 'umbrella, Linkerd sidecar mesh',
+    chart: 'patient-mesh',
+    valuesFiles: ['tests/charts/values/mesh-linkerd.yaml'],
+  },
+  {
+    name: 'umbrella, own certificate Secrets and a trust bundle',
+    chart: 'patient-mesh',
+    valuesFiles: ['tests/charts/values/tls-existing-secret.yaml'],
+  },
+  { name: 'patient-rpc, Istio sidecar mesh', chart: 'patient-rpc', values: { mesh: { provider: 'istio' } } },
+  { name: 'patient-api, Linkerd sidecar mesh', chart: 'patient-api', values: { mesh: { provider: 'linkerd' } } },
+  {
+    name: 'umbrella on Kubernetes 1.28 (no native sidecars: no PostgreSQL reload sidecar)',
+    chart: 'patient-mesh',
+    kubeVersion: '1.28.0',
+  },
   {
     name: 'umbrella, kind values (k8s/kind/values.yaml)',
     chart: 'patient-mesh',

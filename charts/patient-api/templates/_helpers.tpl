@@ -4,10 +4,10 @@ mesh, JWKS) are in the patient-common library chart.
 */}}
 
 {{/*
-The config file (ConfigMap config.yaml).
+The config file (ConfigMap config.yaml); config.tls.serverIdentities defaults to patient-rpc's SPIFFE id.
 */}}
 {{- define "patient-api.config" -}}
-{{- include "patient-common.config" . }}
+{{- include "patient-common.config" (dict "ctx" . "peer" "patient-rpc" "peersKey" "serverIdentities") }}
 {{- end }}
 
 {{/*
@@ -15,5 +15,4 @@ Checks that cannot be written in values.schema.json. Included by the Deployment.
 */}}
 {{- define "patient-api.validate" -}}
 {{- include "patient-common.validate" . }}
-{{- include "patient-common.jwks.validate" . }}
 {{- end }}

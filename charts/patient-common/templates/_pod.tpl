@@ -56,11 +56,16 @@ Usage: include "patient-common.monitoringEnabled" (dict "enabled" .Values.servic
 {{- end }}
 
 {{/*
-The config file: .Values.config (strings rendered with tpl) plus the lifecycle section
-taken from .Values.lifecycle (all but the preStop mode, which only shapes the pod).
+The config file: .Values.config (strings rendered with tpl) plus the sections the chart
+derives from other values: lifecycle (from .Values.lifecycle, all but the preStop mode,
+which only shapes the pod) and tls (mode and files from .Values.tls and .Values.mesh, the
+peer identities computed when the list is empty; see patient-common.tls.config).
+Usage: include "patient-common.config" (dict "ctx" . "peer" "patient-rpc" "peersKey" "serverIdentities")
 */}}
 {{- define "patient-common.config" -}}
-{{- $config := deepCopy .Values.config }}
-{{- $_ := set $config "lifecycle" (omit .Values.lifecycle "preStop") }}
-{{- tpl (toYaml $config) . }}
+{{- $ctx := .ctx }}
+{{- $config := deepCopy $ctx.Values.config }}
+{{- $_ := set $config "lifecycle" (omit $ctx.Values.lifecycle "preStop") }}
+{{- $_ = set $config "tls" (include "patient-common.tls.config" . | fromYaml) }}
+{{- tpl (toYaml $config) $ctx }}
 {{- end }}

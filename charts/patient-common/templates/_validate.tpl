@@ -19,4 +19,7 @@ Each chart's own "<chart>.validate" includes this and adds its own.
 {{- if and .Values.autoscaling.enabled (gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas)) }}
 {{- fail "autoscaling.minReplicas must not exceed autoscaling.maxReplicas" }}
 {{- end }}
+{{- include "patient-common.jwks.validate" . }}
+{{- include "patient-common.tls.validate" . }}
+{{- include "patient-common.mesh.validate" . }}
 {{- end }}

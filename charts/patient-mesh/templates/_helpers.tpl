@@ -6,6 +6,14 @@ patient-rpc's default database.existingSecret is the same name.
 {{- printf "%s-postgresql" .Release.Name | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
+{{/*
+Secret of the bundled PostgreSQL's server certificate. patient-rpc's default
+database.tls.caSecret ("<release>-postgresql-tls") is the same name.
+*/}}
+{{- define "patient-mesh.postgresql.tlsSecretName" -}}
+{{- printf "%s-tls" (include "patient-mesh.postgresql.fullname" .) }}
+{{- end }}
+
 {{- define "patient-mesh.postgresql.secretName" -}}
 {{- .Values.postgresql.auth.existingSecret | default (include "patient-mesh.postgresql.fullname" .) }}
 {{- end }}
@@ -54,5 +62,58 @@ Cross-chart checks: patient-rpc must point at a database that exists.
 {{- end }}
 {{- if and .Values.postgresql.enabled .Values.postgresql.auth.existingSecret (eq $rpcSecret $bundled) }}
 {{- fail (printf "postgresql.auth.existingSecret=%s: also set patient-rpc.database.existingSecret to the Secret holding the URL (the same Secret, with keys password and url)" .Values.postgresql.auth.existingSecret) }}
+{{- end }}
+{{- include "patient-mesh.validateDatabaseTls" . }}
+{{- include "patient-mesh.validateTrust" . }}
+{{- end }}
+
+{{/*
+patient-rpc's verify-full must have a CA to verify with, and a server that speaks TLS.
+*/}}
+{{- define "patient-mesh.validateDatabaseTls" -}}
+{{- $rpc := index .Subcharts "patient-rpc" }}
+{{- $mode := $rpc.Values.config.database.tls.mode }}
+{{- $bundledCa := include "patient-mesh.postgresql.tlsSecretName" . }}
+{{- $rpcCa := tpl ($rpc.Values.database.tls.caSecret | default "") $rpc }}
+{{- if and .Values.postgresql.enabled (not .Values.postgresql.tls.enabled) (eq $mode "verify-full") }}
+{{- fail "postgresql.tls.enabled=false: the bundled PostgreSQL serves no TLS, but patient-rpc.config.database.tls.mode is verify-full (production refuses anything else)" }}
+{{- end }}
+{{- if and (not .Values.postgresql.enabled) (eq $mode "verify-full") (eq $rpcCa $bundledCa) }}
+{{- fail (printf "postgresql.enabled=false: set patient-rpc.database.tls.caSecret or caConfigMap to the CA of your database's certificate; it still points at the bundled %s" $bundledCa) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The two services trust each other by SPIFFE id, each computed by its own chart from names
+it cannot check: here both are known, so they must agree.
+*/}}
+{{- define "patient-mesh.validateTrust" -}}
+{{- $api := index .Subcharts "patient-api" }}
+{{- $rpc := index .Subcharts "patient-rpc" }}
+{{- $apiAccount := include "patient-common.serviceAccountName" $api }}
+{{- $rpcAccount := include "patient-common.serviceAccountName" $rpc }}
+{{- $apiSeesRpc := include "patient-common.tls.peerServiceAccount" (dict "ctx" $api "peer" "patient-rpc") }}
+{{- $rpcSeesApi := include "patient-common.tls.peerServiceAccount" (dict "ctx" $rpc "peer" "patient-api") }}
+{{- if ne $apiSeesRpc $rpcAccount }}
+{{- fail (printf "patient-api expects patient-rpc's ServiceAccount %q, but patient-rpc runs as %q: set patient-api.tls.peerServiceAccount=%s" $apiSeesRpc $rpcAccount $rpcAccount) }}
+{{- end }}
+{{- if ne $rpcSeesApi $apiAccount }}
+{{- fail (printf "patient-rpc expects patient-api's ServiceAccount %q, but patient-api runs as %q: set patient-rpc.tls.peerServiceAccount=%s" $rpcSeesApi $apiAccount $apiAccount) }}
+{{- end }}
+{{- if ne $api.Values.tls.trustDomain $rpc.Values.tls.trustDomain }}
+{{- fail (printf "patient-api.tls.trustDomain (%s) and patient-rpc.tls.trustDomain (%s) differ: the SPIFFE ids would never match" $api.Values.tls.trustDomain $rpc.Values.tls.trustDomain) }}
+{{- end }}
+{{- if ne $api.Values.mesh.provider $rpc.Values.mesh.provider }}
+{{- fail (printf "patient-api.mesh.provider (%s) and patient-rpc.mesh.provider (%s) differ: set the same for both" $api.Values.mesh.provider $rpc.Values.mesh.provider) }}
+{{- end }}
+{{- $apiMode := include "patient-common.tls.mode" $api }}
+{{- $rpcMode := include "patient-common.tls.mode" $rpc }}
+{{- if ne $apiMode $rpcMode }}
+{{- fail (printf "patient-api.tls.mode (%s) and patient-rpc.tls.mode (%s) differ: one side would speak TLS to the other's plaintext" $apiMode $rpcMode) }}
+{{- end }}
+{{- $apiKeys := include "patient-common.jwks.source" $api }}
+{{- $rpcKeys := include "patient-common.jwks.source" $rpc }}
+{{- if ne $apiKeys $rpcKeys }}
+{{- fail (printf "patient-api verifies tokens with %s but patient-rpc with %s: both verify the same tokens, give them the same keys" $apiKeys $rpcKeys) }}
 {{- end }}
 {{- end }}

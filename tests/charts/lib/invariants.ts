@@ -81,6 +81,53 @@ const containers: Check = (objects) => {
   return out;
 };
 
+/** Native sidecars (init containers with restartPolicy Always) are hardened and bounded too. */
+const sidecars: Check = (objects) => {
+  const out: string[] = [];
+  for (const w of workloads(objects)) {
+    const pod = w.spec.template.spec;
+    for (const c of pod.initContainers ?? []) {
+      const id = `${w.kind}/${w.metadata.name}/${c.name}`;
+      out.push(...securityViolations(id, c, pod), ...imageViolations(id, c.image));
+      if (!c.resources?.limits?.memory) out.push(`${id}: no limits.memory`);
+    }
+  }
+  return out;
+};
+
+/**
+ * Every mount names a volume of the pod and none uses subPath: a subPath mount is fixed at
+ * container start, so a renewed certificate or key set would never reach the process.
+ * Secret volumes holding a private key are not readable by others than owner and group.
+ */
+const mounts: Check = (objects) => {
+  const out: string[] = [];
+  for (const w of workloads(objects)) {
+    const pod = w.spec.template.spec;
+    const volumes = new Map((pod.volumes ?? []).map((v) => [v.name, v]));
+    const claims = (
+      (w.spec as { volumeClaimTemplates?: Array<{ metadata: { name: string } }> }).volumeClaimTemplates ?? []
+    ).map((t) => t.metadata.name);
+    for (const c of [...(pod.initContainers ?? []), ...pod.containers]) {
+      for (const m of c.volumeMounts ?? []) {
+        const id = `${w.kind}/${w.metadata.name}/${c.name}: mount ${m.name}`;
+        if (!volumes.has(m.name) && !claims.includes(m.name)) out.push(`${id} has no volume`);
+        if (m.subPath !== undefined) out.push(`${id} uses subPath ${m.subPath} (never updated on rotation)`);
+      }
+    }
+    for (const v of volumes.values()) {
+      const keys = [
+        ...(v.secret?.items ?? []),
+        ...(v.projected?.sources ?? []).flatMap((src) => src.secret?.items ?? []),
+      ].map((i) => i.path);
+      const mode = v.secret?.defaultMode ?? v.projected?.defaultMode ?? 0o644;
+      if (keys.some((k) => k.endsWith('.key')) && (mode & 0o007) !== 0)
+        out.push(`${w.kind}/${w.metadata.name}: volume ${v.name} holds a private key with mode 0${mode.toString(8)}`);
+    }
+  }
+  return out;
+};
+
 /** grace > preStop + shutdownTimeout (read from the config file the pod mounts). */
 const drainBudget: Check = (objects) => {
   const out: string[] = [];
@@ -239,7 +286,16 @@ const hygiene: Check = (objects) => {
   return out;
 };
 
-export const CHECKS: Record<string, Check> = { containers, drainBudget, selectors, autoscaling, rbac, hygiene };
+export const CHECKS: Record<string, Check> = {
+  containers,
+  sidecars,
+  mounts,
+  drainBudget,
+  selectors,
+  autoscaling,
+  rbac,
+  hygiene,
+};
 
 /** Every violation of every invariant, prefixed with the check's name. */
 export function invariantViolations(objects: K8sObject[]): string[] {

@@ -21,12 +21,17 @@ export interface Container {
   lifecycle?: { preStop?: { sleep?: { seconds: number }; exec?: { command: string[] } } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: SecurityContext;
-  volumeMounts?: Array<{ name: string; mountPath: string }>;
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean; subPath?: string }>;
+  args?: string[];
+  /** Always on an init container makes it a native sidecar. */
+  restartPolicy?: string;
 }
 
 export interface SecurityContext {
   runAsNonRoot?: boolean;
   runAsUser?: number;
+  runAsGroup?: number;
+  fsGroup?: number;
   readOnlyRootFilesystem?: boolean;
   allowPrivilegeEscalation?: boolean;
   capabilities?: { drop?: string[]; add?: string[] };
@@ -39,7 +44,39 @@ export interface PodSpec {
   securityContext?: SecurityContext;
   terminationGracePeriodSeconds?: number;
   serviceAccountName?: string;
-  volumes?: Array<{ name: string; configMap?: { name: string }; secret?: { secretName: string } }>;
+  volumes?: Volume[];
+}
+
+export interface KeyToPath {
+  key: string;
+  path: string;
+}
+
+export interface Volume {
+  name: string;
+  configMap?: { name: string; items?: KeyToPath[]; defaultMode?: number };
+  secret?: { secretName: string; items?: KeyToPath[]; defaultMode?: number };
+  projected?: {
+    defaultMode?: number;
+    sources: Array<{
+      secret?: { name: string; items?: KeyToPath[] };
+      configMap?: { name: string; items?: KeyToPath[] };
+    }>;
+  };
+  emptyDir?: Record<string, unknown>;
+}
+
+export interface Certificate extends K8sObject {
+  spec: {
+    secretName: string;
+    duration?: string;
+    renewBefore?: string;
+    usages?: string[];
+    uris?: string[];
+    dnsNames?: string[];
+    privateKey?: { algorithm?: string; size?: number; rotationPolicy?: string; encoding?: string };
+    issuerRef: { name: string; kind?: string; group?: string };
+  };
 }
 
 export interface Workload extends K8sObject {
