@@ -38,10 +38,17 @@ afterAll(async () => {
   expect(await rpc?.stop()).toBe(0);
 });
 
-/** The next log of `service` from now on that matches. */
-function nextLog(service: ServiceProcess, match: (r: LogRecord) => boolean): Promise<LogRecord> {
+/** The next log of `service` from now on that matches; `what` names it if it never comes. */
+async function nextLog(service: ServiceProcess, what: string, match: (r: LogRecord) => boolean): Promise<LogRecord> {
   const from = service.logs.length;
-  return service.waitForLog((r) => service.logs.indexOf(r) >= from && match(r), 30_000);
+  try {
+    return await service.waitForLog((r) => service.logs.indexOf(r) >= from && match(r), 30_000);
+  } catch (error) {
+    const tlsLogs = service.logs.slice(from).filter((r) => r.msg.startsWith('tls'));
+    throw new Error(`${service.name}: no ${what}; tls logs since: ${JSON.stringify(tlsLogs).slice(0, 3000)}`, {
+      cause: error,
+    });
+  }
 }
 
 const loaded = (certificate: 'identity' | 'ca', serials: string[]) => (r: LogRecord) =>
@@ -49,17 +56,24 @@ const loaded = (certificate: 'identity' | 'ca', serials: string[]) => (r: LogRec
   r['certificate'] === certificate &&
   JSON.stringify((r['certificates'] as Array<{ serial: string }>).map((c) => c.serial)) === JSON.stringify(serials);
 
-/** Replaces a volume's files and waits until its service has loaded them (identity and trust). */
+const current = new Map<ServiceProcess, { leaf: string; bundle: string }>();
+
+/** Replaces a volume's files and waits until its service has loaded what changed. */
 async function rotate(
   service: ServiceProcess,
   volume: SecretVolume,
   leaf: Issued,
   bundle: { pem: string; serials: string[] },
 ) {
-  const identity = nextLog(service, loaded('identity', [leaf.serial]));
-  const trust = nextLog(service, loaded('ca', bundle.serials));
+  const before = current.get(service);
+  const waits = [];
+  if (before?.leaf !== leaf.serial)
+    waits.push(nextLog(service, `identity ${leaf.serial}`, loaded('identity', [leaf.serial])));
+  if (before?.bundle !== bundle.pem)
+    waits.push(nextLog(service, `trust ${bundle.serials.join('+')}`, loaded('ca', bundle.serials)));
   mesh.rotate(volume, leaf, bundle.pem);
-  await Promise.all([identity, trust]);
+  current.set(service, { leaf: leaf.serial, bundle: bundle.pem });
+  await Promise.all(waits);
 }
 
 /** A new TLS connection to patient-rpc with `client` credentials: the serial it presents, or the error. */
@@ -95,11 +109,16 @@ it('rotates leaf certificates and then the CA under load with no failed request'
   });
   await load.okCount(200);
   const oldCa = { pem: mesh.ca.certPem, serials: [mesh.ca.serial] };
+  for (const service of [rpc, api]) current.set(service, { leaf: '', bundle: oldCa.pem });
 
   // 1. New leaves from the same CA (cert-manager renewing at renewBefore).
   const rpcLeaf = await mesh.issue(RPC_ID);
   const apiLeaf = await mesh.issue(API_ID);
-  const apiReconnected = nextLog(rpc, (r) => r.msg === 'tls peer connected' && r['serial'] === apiLeaf.serial);
+  const apiReconnected = nextLog(
+    rpc,
+    'api reconnect',
+    (r) => r.msg === 'tls peer connected' && r['serial'] === apiLeaf.serial,
+  );
   await Promise.all([rotate(rpc, mesh.rpc, rpcLeaf, oldCa), rotate(api, mesh.api, apiLeaf, oldCa)]);
   expect(await handshake({ cert: apiLeaf.certPem, key: apiLeaf.keyPem }, oldCa.pem)).toBe(rpcLeaf.serial);
   await apiReconnected;
@@ -114,7 +133,11 @@ it('rotates leaf certificates and then the CA under load with no failed request'
   await Promise.all([rotate(rpc, mesh.rpc, rpcLeaf2, both), rotate(api, mesh.api, apiLeaf2, both)]);
   await Promise.all([rotate(rpc, mesh.rpc, rpcLeaf2, newCa), rotate(api, mesh.api, apiLeaf2, newCa)]);
   // patient-api's next handshake, under the new CA only, presents its new certificate.
-  await nextLog(rpc, (r) => r.msg === 'tls peer connected' && r['serial'] === apiLeaf2.serial);
+  await nextLog(
+    rpc,
+    'api reconnect under the new CA',
+    (r) => r.msg === 'tls peer connected' && r['serial'] === apiLeaf2.serial,
+  );
 
   expect(await handshake({ cert: apiLeaf2.certPem, key: apiLeaf2.keyPem }, newCa.pem)).toBe(rpcLeaf2.serial);
   // A certificate of the old CA no longer gets in.

@@ -32,8 +32,7 @@ async function sign(key: CryptoKey, kid: string, o: TokenOptions): Promise<strin
     .sign(key);
 }
 
-export async function createTestKeys(): Promise<TestKeys> {
-  const kid = 'test-key';
+export async function createTestKeys(kid = 'test-key'): Promise<TestKeys> {
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
   const other = await generateKeyPair('ES256');
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };

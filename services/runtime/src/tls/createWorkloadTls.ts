@@ -82,7 +82,9 @@ export function createWorkloadTls(config: TlsBaseConfig, deps: WorkloadTlsDeps):
         ...(certificate === 'identity' && { identity: spiffeIdOf(c.subjectAltName) }),
       })),
     };
-    if (material.problem) log.error({ ...fields, problem: material.problem }, 'tls material unusable');
+    const problem =
+      material.problem ?? (certificate === 'identity' ? leafValidity(material.certs[0]!, now()) : undefined);
+    if (problem) log.error({ ...fields, problem }, 'tls material unusable');
     else log.info(fields, 'tls material loaded');
   }
 
@@ -132,6 +134,13 @@ export function createWorkloadTls(config: TlsBaseConfig, deps: WorkloadTlsDeps):
       provider.removeCaCertificateListener(onTrust);
     },
   };
+}
+
+/** Why `leaf` is not valid at `now`, or undefined. */
+function leafValidity(leaf: X509Certificate, now: number): string | undefined {
+  if (Date.parse(leaf.validFrom) > now) return `certificate ${leaf.serialNumber} is not valid before ${leaf.validFrom}`;
+  if (Date.parse(leaf.validTo) <= now) return `certificate ${leaf.serialNumber} expired at ${leaf.validTo}`;
+  return undefined;
 }
 
 function fingerprint(...parts: Buffer[]): string {
