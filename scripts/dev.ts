@@ -51,7 +51,9 @@ process.on('exit', () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
 
+// The dev signing key and the dev workload certificates, made on first run.
 execFileSync(node, ['scripts/dev-token.ts', '--init'], { cwd: root, stdio: 'ignore' });
+execFileSync(node, ['scripts/dev-certs.ts'], { cwd: root, stdio: 'ignore' });
 const rpc = start('patient-rpc');
 children.push(rpc);
 await waitReady('patient-rpc', 'http://127.0.0.1:9091/readyz', rpc);
@@ -72,6 +74,7 @@ process.stdout.write(
   [
     '',
     'patient-mesh is running: patient-api http://127.0.0.1:8080 (admin :9090), patient-rpc 127.0.0.1:50051 (admin :9091)',
+    'patient-api → patient-rpc is mTLS with the dev certificates in .dev/pki (only patient-api may call patient-rpc).',
     `TOKEN=${token}`,
     `curl -s -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/api/v1/patients/${id}`,
     'More: GET /openapi.json; tokens for other roles: node scripts/dev-token.ts --role auditor. Ctrl-C stops both.',

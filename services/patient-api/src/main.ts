@@ -55,12 +55,14 @@ async function main(): Promise<void> {
   // mTLS to patient-rpc with this pod's workload certificate; patient-rpc must present one
   // of tls.serverIdentities. Plaintext only outside production (or under a sidecar mesh).
   let channelCredentials = credentials.createInsecure();
+  let channelOptions: Record<string, string> = {};
   if (config.tls.mode === 'mtls') {
     const tls = createWorkloadTls(config.tls, { logger, registry });
     await tls.loaded;
     lifecycle.addReadinessCheck(() => tls.problem() ?? true);
     lifecycle.addCloseStep('tls', async () => tls.close());
     channelCredentials = tls.channelCredentials(config.tls.serverIdentities);
+    channelOptions = tls.channelOptions;
   } else {
     logger.warn({ tlsMode: config.tls.mode }, `rpc connection without in-app TLS (tls.mode ${config.tls.mode})`);
   }
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
     metrics: createGrpcMetrics(registry, 'client'),
     resilience,
     credentials: channelCredentials,
+    channelOptions,
   });
   const tokens = createTokenVerifier(config.auth, { logger: logger.child({ component: 'auth' }) });
   lifecycle.addCloseStep('auth', async () => tokens.close());

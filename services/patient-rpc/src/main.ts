@@ -21,6 +21,8 @@ import { rpcConfigSchema, type RpcConfig } from './config.js';
 import { syntheticPatients } from './domain/syntheticPatients.js';
 import { uuidv7 } from './domain/uuidv7.js';
 import { createCallAuthenticator } from './grpc/authenticateCall.js';
+import { REJECTION_REASONS } from './grpc/CallRejected.js';
+import { HANDSHAKE_FAILURE_REASONS } from './grpc/watchTlsConnections.js';
 import { createPatientHandlers } from './grpc/patientService.js';
 import { createImports } from './imports/createImports.js';
 import { FaultInjector } from './grpc/FaultInjector.js';
@@ -157,22 +159,23 @@ async function seed(config: RpcConfig, patients: PatientRepository, logger: Logg
   logger.info({ count: config.seed.patients }, 'synthetic patients created');
 }
 
-/** Calls and connections refused before reaching a handler. */
+/** Calls and connections refused before reaching a handler; every reason starts at 0. */
 function createRejectionMetrics(registry: ReturnType<typeof createRegistry>) {
-  return {
-    rejections: new Counter({
-      name: 'grpc_server_peer_rejections_total',
-      help: 'PatientService calls refused before any handler ran, by reason (peer_not_allowed, token_missing, token_invalid).',
-      labelNames: ['reason'] as const,
-      registers: [registry],
-    }),
-    handshakeFailures: new Counter({
-      name: 'tls_handshake_failures_total',
-      help: 'TLS handshakes refused on the gRPC port, by reason (no_certificate, untrusted_certificate, not_tls, other).',
-      labelNames: ['reason'] as const,
-      registers: [registry],
-    }),
-  };
+  const rejections = new Counter({
+    name: 'grpc_server_peer_rejections_total',
+    help: 'PatientService calls refused before any handler ran, by reason (peer_not_allowed, token_missing, token_invalid).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const handshakeFailures = new Counter({
+    name: 'tls_handshake_failures_total',
+    help: 'TLS handshakes refused on the gRPC port, by reason (no_certificate, untrusted_certificate, not_tls, other).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  for (const reason of REJECTION_REASONS) rejections.inc({ reason }, 0);
+  for (const reason of HANDSHAKE_FAILURE_REASONS) handshakeFailures.inc({ reason }, 0);
+  return { rejections, handshakeFailures };
 }
 
 function registerPoolMetrics(db: Db, registry: ReturnType<typeof createRegistry>): void {

@@ -44,6 +44,8 @@ export interface PatientClientDeps {
   resilience: Resilience;
   /** mTLS channel credentials (or insecure ones outside production, or under a mesh). */
   credentials: ChannelCredentials;
+  /** Channel options that go with the credentials. */
+  channelOptions?: Record<string, string>;
 }
 
 /**
@@ -56,6 +58,7 @@ export function createPatientClient(target: string, deps: PatientClientDeps): Pa
   const { PatientService } = loadPatientProto().patient.v1;
   const raw = new PatientService(target, deps.credentials, {
     ...ROUND_ROBIN_CHANNEL_OPTIONS,
+    ...deps.channelOptions,
     'grpc.keepalive_time_ms': 30_000,
     'grpc.keepalive_timeout_ms': 10_000,
     'grpc.keepalive_permit_without_calls': 1,

@@ -5,7 +5,8 @@ import { RpcError } from './RpcError.js';
 const brand = Symbol.for('patient-mesh.CallRejected');
 
 /** Why a call was refused before any handler ran (a label of grpc_server_peer_rejections_total). */
-export type RejectionReason = 'peer_not_allowed' | 'token_missing' | 'token_invalid';
+export const REJECTION_REASONS = ['peer_not_allowed', 'token_missing', 'token_invalid'] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 /**
  * A call refused by authentication or peer authorisation. `actor` is whom the audit record

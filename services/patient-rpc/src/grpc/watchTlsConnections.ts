@@ -3,8 +3,9 @@ import type { Http2SecureServer } from 'node:http2';
 import type { AddressInfo, Server } from 'node:net';
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 
-/** A label of tls_handshake_failures_total. */
-export type HandshakeFailureReason = 'no_certificate' | 'untrusted_certificate' | 'not_tls' | 'other';
+/** The labels of tls_handshake_failures_total. */
+export const HANDSHAKE_FAILURE_REASONS = ['no_certificate', 'untrusted_certificate', 'not_tls', 'other'] as const;
+export type HandshakeFailureReason = (typeof HANDSHAKE_FAILURE_REASONS)[number];
 
 const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_HTTP_REQUEST', 'ERR_SSL_HTTPS_PROXY_REQUEST']);
 

@@ -15,6 +15,8 @@ export interface WorkloadTls {
   serverCredentials(): ServerCredentials;
   /** mTLS channel credentials that accept only a server presenting one of `serverIdentities`. */
   channelCredentials(serverIdentities: readonly string[]): ChannelCredentials;
+  /** Channel options to use with those credentials. */
+  readonly channelOptions: Record<string, string>;
   close(): void;
 }
 
@@ -117,6 +119,9 @@ export function createWorkloadTls(config: TlsBaseConfig, deps: WorkloadTlsDeps):
       if (!trust.certs.some((ca) => Date.parse(ca.validTo) > now())) return `every CA in ${config.caFile} has expired`;
       return undefined;
     },
+    // The server is checked by SPIFFE id, so the TLS server name is only what SNI carries;
+    // a fixed name avoids sending a pod IP there (not allowed by RFC 6066, Node's DEP0123).
+    channelOptions: { 'grpc.ssl_target_name_override': 'patient-mesh-workload' },
     serverCredentials: () => experimental.createCertificateProviderServerCredentials(provider, provider, true),
     channelCredentials: (serverIdentities) =>
       experimental.createCertificateProviderChannelCredentials(provider, provider, {
