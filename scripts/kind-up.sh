@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Brings up patient-mesh in a local kind cluster, end to end:
-#   cluster "patient-mesh" (k8s/kind/cluster.yaml) -> images built and loaded ->
+#   cluster "patient-mesh" (k8s/kind/cluster.yaml) -> cert-manager and the local CA
+#   ClusterIssuer patient-mesh-ca (k8s/cert-manager/issuers.yaml) -> images built and loaded ->
 #   kube-prometheus-stack + Jaeger (versions pinned in k8s/observability/versions.env) ->
 #   dev signing key, JWKS Secret, test-token Secret -> charts/patient-mesh, waited for ->
 #   URLs and a dev token.
@@ -64,6 +65,20 @@ else
     ${KIND_NODE_IMAGE:+--image "$KIND_NODE_IMAGE"} --wait 180s
 fi
 kubectl --context "$CONTEXT" get nodes -o wide
+
+# ------------------------------------------------------------------ cert-manager
+# Workload certificates for mTLS (api <-> rpc) and PostgreSQL's server certificate.
+step "cert-manager $CERT_MANAGER_VERSION and the ClusterIssuer patient-mesh-ca"
+"$HELM" repo add jetstack "$JETSTACK_REPO" --force-update >/dev/null
+"$HELM" repo update jetstack >/dev/null
+"$HELM" upgrade --install cert-manager jetstack/cert-manager \
+  --kube-context "$CONTEXT" --namespace "$CERT_MANAGER_NAMESPACE" --create-namespace \
+  --version "$CERT_MANAGER_VERSION" --set crds.enabled=true --wait --timeout 10m
+# Self-signed issuer -> CA certificate -> CA ClusterIssuer (what the charts' tls.issuerRef names).
+kubectl --context "$CONTEXT" apply -f "$ROOT/k8s/cert-manager/issuers.yaml"
+kubectl --context "$CONTEXT" -n "$CERT_MANAGER_NAMESPACE" wait certificate/patient-mesh-ca \
+  --for=condition=Ready --timeout 120s
+kubectl --context "$CONTEXT" wait clusterissuer/patient-mesh-ca --for=condition=Ready --timeout 120s
 
 # ------------------------------------------------------------------ images
 image_tag() {
