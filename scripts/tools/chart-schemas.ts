@@ -519,6 +519,10 @@ const rpcSchema = chartSchema('patient-rpc values', {
         reflection: bool(
           'Server reflection (generic clients discover the API); unset = on in development, off in production.',
         ),
+        maxConnectionAgeSeconds: int(
+          'Connections older than this get GOAWAY (calls in flight finish), so rotated certificates reach them; 0 = never.',
+          { minimum: 0, maximum: 86400 },
+        ),
       }),
       admin: listenConfig('Admin (/livez /readyz /metrics)'),
       auth: authConfig,

@@ -196,3 +196,20 @@ pod's fsGroup, which the non-root user is in, and by nobody else.
 {{- fail "tls.mode mtls needs a certificate: set tls.issuerRef.name (a cert-manager Issuer or ClusterIssuer) or tls.existingSecret (a Secret with tls.crt, tls.key and ca.crt)" }}
 {{- end }}
 {{- end }}
+
+{{/*
+One line for NOTES.txt: the mode, this pod's identity and the peers it accepts.
+Usage as patient-common.tls.config.
+*/}}
+{{- define "patient-common.tls.notes" -}}
+{{- $ctx := .ctx }}
+{{- $mode := include "patient-common.tls.mode" $ctx }}
+{{- $peers := index (include "patient-common.tls.config" . | fromYaml) .peersKey }}
+{{- if eq $mode "mtls" -}}
+mTLS as {{ include "patient-common.tls.identity" $ctx }} (Secret {{ include "patient-common.tls.secretName" $ctx }}{{ if include "patient-common.tls.certificateWanted" $ctx }}, from Certificate {{ include "patient-common.fullname" $ctx }} by {{ $ctx.Values.tls.issuerRef.kind }} {{ $ctx.Values.tls.issuerRef.name }}{{ end }}); {{ .peer }} must be {{ join ", " $peers }}.
+{{- else if eq $mode "mesh" -}}
+mTLS by the {{ $ctx.Values.mesh.provider | default "service" }} mesh (in-app TLS off).
+{{- else -}}
+PLAINTEXT (development only).
+{{- end }}
+{{- end }}
