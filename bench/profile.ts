@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startPostgres } from '../tests/support/postgres.ts';
+import { startTlsPostgres } from './lib/tlsPostgres.ts';
 import { apiEnv, ROOT, rpcEnv, startService } from '../tests/support/services.ts';
 import { createTestKeys } from '../tests/support/tokens.ts';
 import { runLoad } from './lib/load.ts';
@@ -18,7 +18,7 @@ const dir = join(ROOT, '.data/profiles');
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 
-const postgres = await startPostgres({ fsync: 'on' });
+const { postgres, rpcEnv: dbTls } = await startTlsPostgres({ fsync: 'on' });
 const keys = await createTestKeys();
 const token = await keys.token();
 const seed = await startService('patient-rpc', {
@@ -28,7 +28,7 @@ await seed.stop();
 const otel: Record<string, string> = values.tracing ? { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' } : {};
 const prod = { PM_SERVICE__ENVIRONMENT: 'production' };
 const rpc = await startService('patient-rpc', {
-  env: rpcEnv(keys.jwksFile, { ...prod, ...otel, PM_DATABASE__URL: postgres.url }),
+  env: rpcEnv(keys.jwksFile, { ...prod, ...dbTls, ...otel, PM_DATABASE__URL: postgres.url }),
   nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-name=patient-rpc.cpuprofile'],
 });
 const limits = { PM_RATE_LIMIT__ENABLED: 'false' };

@@ -4,13 +4,15 @@
 //
 //   npm run bench                 full run (several minutes)
 //   npm run bench -- --quick      one short round of each scenario (CI smoke; not asserted)
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { BENCH_POSTGRES_SETTINGS, startPostgres } from '../tests/support/postgres.ts';
+import { BENCH_POSTGRES_SETTINGS } from '../tests/support/postgres.ts';
 import { runRolloutScenario } from '../tests/lifecycle/harness/rolloutScenario.ts';
 import {
   apiEnv,
@@ -20,11 +22,13 @@ import {
   rpcEnv,
   startProcess,
   startService,
+  testMesh,
   type ServiceProcess,
 } from '../tests/support/services.ts';
 import { createTestKeys } from '../tests/support/tokens.ts';
 import { measureCpu, postgresPids } from './lib/cpu.ts';
 import { runImportScenario, type ImportResult } from './lib/importScenario.ts';
+import { startTlsPostgres } from './lib/tlsPostgres.ts';
 import { median, medians, runLoad, type LoadResult } from './lib/load.ts';
 import { runPacedLoad, type PacedResult } from './lib/paced.ts';
 
@@ -60,7 +64,8 @@ async function main(): Promise<void> {
   const keys = await createTestKeys();
   const token = await keys.token({ sub: 'bench', roles: ['clinician'] });
   const auth = { authorization: `Bearer ${token}` };
-  const postgres = await startPostgres(BENCH_POSTGRES_SETTINGS);
+  // PostgreSQL over TLS (verify-full), as production mode requires.
+  const { postgres, rpcEnv: dbTls } = await startTlsPostgres(BENCH_POSTGRES_SETTINGS);
   const sink = await startOtlpSink();
   const production = { PM_SERVICE__ENVIRONMENT: 'production', PM_LOG__LEVEL: 'info' };
   const highLimits = {
@@ -78,7 +83,7 @@ async function main(): Promise<void> {
   const startSystem = async (name: string, rpcExtra: Record<string, string>, apiExtra: Record<string, string> = {}) => {
     const rpc = await startService('patient-rpc', {
       nodeArgs: chartHeapFlags('patient-rpc'),
-      env: rpcEnv(keys.jwksFile, { ...production, ...rpcExtra, PM_DATABASE__STATEMENT_TIMEOUT_MS: '5000' }),
+      env: rpcEnv(keys.jwksFile, { ...production, ...dbTls, ...rpcExtra, PM_DATABASE__STATEMENT_TIMEOUT_MS: '5000' }),
     });
     const api = await startService('patient-api', {
       nodeArgs: chartHeapFlags('patient-api'),
@@ -105,6 +110,13 @@ async function main(): Promise<void> {
     tracing,
   );
   const sutPgNoTrace = await startSystem('system on PostgreSQL (tracing off)', { PM_DATABASE__URL: postgres.url });
+  // The same without in-app mTLS between the services (plaintext is refused in production).
+  const plaintext = { PM_TLS__MODE: 'plaintext', PM_SERVICE__ENVIRONMENT: 'development' };
+  const sutPgPlain = await startSystem(
+    'system on PostgreSQL (tracing off, no mTLS)',
+    { PM_DATABASE__URL: postgres.url, ...plaintext },
+    plaintext,
+  );
   const sutLite = await startSystem(
     'system on PGlite',
     { PM_SEED__PATIENTS: '0', PM_SERVICE__ENVIRONMENT: 'development', PM_DATABASE__PGLITE_DIR: 'memory://' },
@@ -167,6 +179,14 @@ async function main(): Promise<void> {
         headers: auth,
         paths: pgPaths,
       }),
+    'system (PostgreSQL, no tracing, no mTLS)': () =>
+      runLoad({
+        url: sutPgPlain.url,
+        connections,
+        durationS,
+        headers: auth,
+        paths: pgPaths,
+      }),
     'system (PGlite, tracing)': () =>
       runLoad({
         url: sutLite.url,
@@ -189,6 +209,11 @@ async function main(): Promise<void> {
     'system (PostgreSQL, no tracing)': {
       api: pids(sutPgNoTrace.api),
       rpc: pids(sutPgNoTrace.rpc),
+      postgres: postgresPids,
+    },
+    'system (PostgreSQL, no tracing, no mTLS)': {
+      api: pids(sutPgPlain.api),
+      rpc: pids(sutPgPlain.rpc),
       postgres: postgresPids,
     },
     'system (PGlite, tracing)': { api: pids(sutLite.api), rpc: pids(sutLite.rpc) },
@@ -320,10 +345,23 @@ async function main(): Promise<void> {
   }
   const largest = imports.at(-1)!;
 
+  // (i) what a new connection costs: an mTLS handshake with patient-api's certificate to
+  // patient-rpc (what every api pod pays once per rpc pod after a rolling restart, and per
+  // grpc.maxConnectionAgeSeconds) against a TCP connect to the plaintext rpc.
+  const handshakes = {
+    mtls: await measureConnects(args.quick ? 50 : 300, sutPgNoTrace.rpc.ports.grpc!, {
+      ca: readFileSync(testMesh.api.caFile),
+      cert: readFileSync(testMesh.api.certFile),
+      key: readFileSync(testMesh.api.keyFile),
+    }),
+    tcp: await measureConnects(args.quick ? 50 : 300, sutPgPlain.rpc.ports.grpc!),
+  };
+  log('handshakes done');
+
   // (h) cold start to ready, per service (migrations already applied).
   const cold: Record<string, number> = {};
   for (const [name, env] of [
-    ['patient-rpc (PostgreSQL)', rpcEnv(keys.jwksFile, { ...production, PM_DATABASE__URL: postgres.url })],
+    ['patient-rpc (PostgreSQL)', rpcEnv(keys.jwksFile, { ...production, ...dbTls, PM_DATABASE__URL: postgres.url })],
     ['patient-rpc (PGlite, new store)', rpcEnv(keys.jwksFile, { PM_DATABASE__PGLITE_DIR: 'memory://' })],
     ['patient-api', apiEnv(`static:///127.0.0.1:${sutPg.rpc.ports.grpc}`, keys.jwksFile, production)],
   ] as const) {
@@ -368,6 +406,7 @@ async function main(): Promise<void> {
     },
     rollout,
     imports,
+    handshakes,
     coldStartMs: cold,
     targets: {
       'read: system(PG) / naive-pair ≥ 1.0': capacity / naive,
@@ -378,6 +417,9 @@ async function main(): Promise<void> {
       'breaker-open p99 / healthy p99 ≤ 0.2': open.p99 / halfSystem.p99,
       'overload goodput / capacity ≥ 0.9': overload.goodput / capacity,
       'tracing on / off throughput': capacity / read['system (PostgreSQL, no tracing)']!.rps,
+      'mTLS on / off throughput (no tracing)':
+        read['system (PostgreSQL, no tracing)']!.rps / read['system (PostgreSQL, no tracing, no mTLS)']!.rps,
+      'new connection ms, mTLS handshake / TCP connect (median)': handshakes.mtls.p50 / handshakes.tcp.p50,
       // PGlite's first start creates its store (initdb in WASM): reported, not a target.
       'cold start ≤ 1500 ms (worst service, PostgreSQL)': Math.max(
         ...Object.entries(cold)
@@ -400,6 +442,35 @@ async function main(): Promise<void> {
   sink.server.close();
   await Promise.all(started.map((p) => p.stop()));
   await postgres.stop();
+}
+
+interface ConnectTimes {
+  p50: number;
+  p99: number;
+}
+
+/** Times `count` sequential new connections to 127.0.0.1:port (TLS with `tls`, else TCP), ms. */
+async function measureConnects(count: number, port: number, tls?: ConnectionOptions): Promise<ConnectTimes> {
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const socket: Socket = tls
+        ? tlsConnect(
+            { host: '127.0.0.1', port, ...tls, ALPNProtocols: ['h2'], checkServerIdentity: () => undefined },
+            done,
+          )
+        : netConnect(port, '127.0.0.1', done);
+      function done() {
+        samples.push(performance.now() - t);
+        socket.destroy();
+        resolve();
+      }
+      socket.once('error', reject);
+    });
+  }
+  samples.sort((a, b) => a - b);
+  return { p50: samples[Math.floor(count / 2)]!, p99: samples[Math.floor(count * 0.99)]! };
 }
 
 function print(r: any): void {
@@ -470,6 +541,16 @@ function print(r: any): void {
       '',
       '',
       `RSS rpc ${i.rpcPeakRssMb} MB, api ${i.apiPeakRssMb} MB; exact ${i.countsExact}`,
+    ]);
+  for (const [name, h] of Object.entries(r.handshakes) as Array<[string, ConnectTimes]>)
+    rows.push([
+      '(i) new connection',
+      name === 'mtls' ? 'mTLS handshake' : 'TCP connect',
+      '',
+      h.p50.toFixed(2),
+      h.p99.toFixed(2),
+      '',
+      '',
     ]);
   for (const [name, ms] of Object.entries(r.coldStartMs) as Array<[string, number]>)
     rows.push(['(h) cold start', name, '', '', '', '', `${ms.toFixed(0)} ms`]);

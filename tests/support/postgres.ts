@@ -42,9 +42,10 @@ export const BENCH_POSTGRES_SETTINGS: Readonly<Record<string, string>> = {
 export interface StartPostgresOptions {
   /**
    * Serve TLS (`ssl=on`) with this certificate and key (PEM), and accept TCP connections
-   * only over TLS (`hostssl` in pg_hba.conf): a plaintext client is refused.
+   * only over TLS (`hostssl` in pg_hba.conf): a plaintext client is refused, unless
+   * `allowPlaintext` (benchmarks: their own setup clients stay plaintext).
    */
-  tls?: { certPem: string; keyPem: string };
+  tls?: { certPem: string; keyPem: string; allowPlaintext?: boolean };
 }
 
 /** postgres refuses a key file that others can read or that it does not own. */
@@ -83,7 +84,8 @@ export async function startPostgres(
   ]);
   execFileSync(initCmd, initArgs, { stdio: 'ignore' });
   // Loopback is 127.0.0.0/8, so a test can reach the server by an address its certificate does not name.
-  if (tls) writeFileSync(join(data, 'pg_hba.conf'), 'local all all trust\nhostssl all all 127.0.0.0/8 trust\n');
+  if (tls && !tls.allowPlaintext)
+    writeFileSync(join(data, 'pg_hba.conf'), 'local all all trust\nhostssl all all 127.0.0.0/8 trust\n');
   const tlsArgs = tls ? writeServerKeyPair(dir, tls) : [];
   const port = await freePort();
   const options = { fsync: 'off', max_connections: '200', shared_buffers: '64MB', ...settings };
