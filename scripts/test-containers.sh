@@ -128,12 +128,19 @@ CONF="$STATE/conf"
 rm -rf "$CONF" && mkdir -p "$CONF/dev"
 "$NODE_BIN" "$ROOT/scripts/dev-token.ts" --init --dir "$CONF/dev" >/dev/null
 cp "$CONF/dev/jwks.json" "$CONF/jwks.json"
+# Workload certificates (a throwaway CA): the containers talk mTLS, as in production.
+"$NODE_BIN" "$ROOT/scripts/dev-certs.ts" --dir "$CONF/pki" >/dev/null
+ID=spiffe://dev.patient-mesh/ns/local/sa
+TLS_FILES='certFile: /etc/patient-mesh/tls/tls.crt, keyFile: /etc/patient-mesh/tls/tls.key, caFile: /etc/patient-mesh/tls/ca.crt'
+
 LIFECYCLE='lifecycle: { shutdownTimeoutSeconds: 10, preStopSeconds: 0, terminationGracePeriodSeconds: 15 }'
 cat >"$CONF/rpc.yaml" <<EOF
 service: { environment: production }
 grpc: { host: 127.0.0.1, port: $RPC_GRPC }
 admin: { host: 127.0.0.1, port: $RPC_ADMIN }
 database: { pgliteDir: "memory://" }
+auth: { jwksFile: /etc/patient-mesh/jwks/jwks.json }
+tls: { mode: mtls, $TLS_FILES, allowedClients: ["$ID/patient-api"] }
 $LIFECYCLE
 EOF
 cat >"$CONF/api.yaml" <<EOF
@@ -142,6 +149,7 @@ http: { host: 127.0.0.1, port: $API_HTTP }
 admin: { host: 127.0.0.1, port: $API_ADMIN }
 auth: { jwksFile: /etc/patient-mesh/jwks/jwks.json }
 rpc: { target: "static:///127.0.0.1:$RPC_GRPC" }
+tls: { mode: mtls, $TLS_FILES, serverIdentities: ["$ID/patient-rpc"] }
 $LIFECYCLE
 EOF
 chmod -R a+rX "$CONF"
@@ -153,10 +161,12 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 declare -A started_ms
 started_ms[pm-ct-rpc]=$(now_ms)
 docker_ run -d --name pm-ct-rpc "${hardened[@]}" -v "$CONF/rpc.yaml:/etc/patient-mesh/config/config.yaml:ro" \
+  -v "$CONF/jwks.json:/etc/patient-mesh/jwks/jwks.json:ro" -v "$CONF/pki/patient-rpc:/etc/patient-mesh/tls:ro" \
   "patient-mesh/patient-rpc:$TAG" >/dev/null
 started_ms[pm-ct-api]=$(now_ms)
 docker_ run -d --name pm-ct-api "${hardened[@]}" -v "$CONF/api.yaml:/etc/patient-mesh/config/config.yaml:ro" \
-  -v "$CONF/jwks.json:/etc/patient-mesh/jwks/jwks.json:ro" "patient-mesh/patient-api:$TAG" >/dev/null
+  -v "$CONF/jwks.json:/etc/patient-mesh/jwks/jwks.json:ro" -v "$CONF/pki/patient-api:/etc/patient-mesh/tls:ro" \
+  "patient-mesh/patient-api:$TAG" >/dev/null
 
 wait_ready() {
   local url="$1"
