@@ -118,13 +118,7 @@ export const apiConfigSchema = z
       .prefault({}),
   })
   .superRefine((c, ctx) => {
-    refineTls(c.tls, c.service.environment, ctx);
-    if (c.tls.mode === 'mtls' && c.tls.serverIdentities.length === 0)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['tls', 'serverIdentities'],
-        message: "required when tls.mode is mtls: patient-rpc's SPIFFE id",
-      });
+    refineTls(c.tls, c.service.environment, ctx, { key: 'serverIdentities', names: "patient-rpc's SPIFFE id" });
   });
 
 export type ApiConfig = z.infer<typeof apiConfigSchema>;

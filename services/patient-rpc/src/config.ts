@@ -136,13 +136,10 @@ export const rpcConfigSchema = z
         path: ['faults', 'enabled'],
         message: 'fault injection cannot be enabled when service.environment is production',
       });
-    refineTls(c.tls, c.service.environment, ctx);
-    if (c.tls.mode === 'mtls' && c.tls.allowedClients.length === 0)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['tls', 'allowedClients'],
-        message: "required when tls.mode is mtls: the peer identities allowed to call (patient-api's SPIFFE id)",
-      });
+    refineTls(c.tls, c.service.environment, ctx, {
+      key: 'allowedClients',
+      names: "the peer identities allowed to call (patient-api's SPIFFE id)",
+    });
     const dbTls = c.database.tls;
     if (dbTls.mode === 'verify-full' && !dbTls.caFile)
       ctx.addIssue({

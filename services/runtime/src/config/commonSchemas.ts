@@ -87,15 +87,27 @@ export const tlsBaseSchema = z.strictObject({
   refreshIntervalMs: z.number().int().min(100).max(600_000).default(5000),
 });
 
-/** Checks shared by both services' `tls` sections: files in mtls mode, never plaintext in production. */
-export function refineTls<T extends z.infer<typeof tlsBaseSchema>>(
-  tls: T,
+/**
+ * Checks shared by both services' `tls` sections: in mtls mode the files and the peer
+ * identities (`peers`: the key of the list, and what it must name) are set; never plaintext
+ * in production.
+ */
+export function refineTls<K extends string>(
+  tls: z.infer<typeof tlsBaseSchema> & Record<K, readonly string[]>,
   environment: 'development' | 'production',
   ctx: z.RefinementCtx,
+  peers: { key: K; names: string },
 ): void {
-  if (tls.mode === 'mtls')
+  if (tls.mode === 'mtls') {
     for (const key of ['certFile', 'keyFile', 'caFile'] as const)
       if (!tls[key]) ctx.addIssue({ code: 'custom', path: ['tls', key], message: `required when tls.mode is mtls` });
+    if (tls[peers.key].length === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls', peers.key],
+        message: `required when tls.mode is mtls: ${peers.names}`,
+      });
+  }
   if (tls.mode === 'plaintext' && environment === 'production')
     ctx.addIssue({
       code: 'custom',
