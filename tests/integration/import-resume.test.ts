@@ -93,14 +93,17 @@ describe('ePRO import resumes on another replica (postgres)', () => {
     await rpc.stop('SIGKILL');
     const killedAt = Date.now();
     const { rows } = await db.query(
-      "SELECT (extract(epoch FROM lease_until) * 1000)::float8 AS until FROM import_jobs WHERE id = $1 AND state = 'running'",
+      `SELECT (extract(epoch FROM lease_until) * 1000)::float8 AS until, lines_processed
+       FROM import_jobs WHERE id = $1 AND state = 'running'`,
       [id],
     );
     const leaseUntil = rows[0].until as number;
+    // What the dead replica committed stays applied (batches commit in any order, so the
+    // applied lines need not be a prefix: the takeover skips them wherever they are).
+    expect(Number(rows[0].lines_processed)).toBeGreaterThan(0);
     const other = await startService('patient-rpc', { env });
     started.push(other);
     const claimed = await other.waitForLog((r) => r.msg === 'import job claimed' && r['jobId'] === id);
-    expect(claimed['appliedThrough']).toBeGreaterThan(0);
     expect(Date.now() - killedAt).toBeLessThan(20_000);
     // Taken over only once the dead replica's lease had run out.
     expect(Date.parse(claimed['time'] as string)).toBeGreaterThanOrEqual(Math.floor(leaseUntil));
