@@ -21,6 +21,7 @@ import { rpcConfigSchema, type RpcConfig } from './config.js';
 import { syntheticPatients } from './domain/syntheticPatients.js';
 import { uuidv7 } from './domain/uuidv7.js';
 import { createCallAuthenticator } from './grpc/authenticateCall.js';
+import { ConnectionIdentities } from './grpc/ConnectionIdentities.js';
 import { REJECTION_REASONS } from './grpc/CallRejected.js';
 import { HANDSHAKE_FAILURE_REASONS } from './grpc/watchTlsConnections.js';
 import { createPatientHandlers } from './grpc/patientService.js';
@@ -80,9 +81,15 @@ async function main(): Promise<void> {
   }
   const tokens = createTokenVerifier(config.auth, { logger: logger.child({ component: 'auth' }) });
   const { rejections, handshakeFailures } = createRejectionMetrics(registry);
+  const connections = new ConnectionIdentities();
   const authenticate = createCallAuthenticator(
     { tlsMode: config.tls.mode, allowedClients: config.tls.allowedClients },
-    { tokens, rejections },
+    {
+      tokens,
+      rejections,
+      peerIdentity: (call) =>
+        connections.lookup(call.getPeer())?.id ?? peerSpiffeId(call.getAuthContext().sslPeerCertificate),
+    },
   );
   const imports = createImports(config.imports, { authenticate, db, audit, logger, registry, grpcMetrics });
   const handlers = faults.wrap({
@@ -104,11 +111,11 @@ async function main(): Promise<void> {
     tlsObserver: {
       onFailure: (reason) => handshakeFailures.inc({ reason }),
       // One line per connection (a few per api pod per maxConnectionAge): who, with which certificate.
-      onPeer: (certificate) =>
-        logger.info(
-          { peer: peerSpiffeId(certificate), serial: certificate.serialNumber, notAfter: certificate.valid_to },
-          'tls peer connected',
-        ),
+      onPeer: (socket) => {
+        const peer = connections.add(socket);
+        const { serialNumber, valid_to } = socket.getPeerCertificate();
+        logger.info({ peer, serial: serialNumber, notAfter: valid_to }, 'tls peer connected');
+      },
     },
   });
   const port = await rpc.listen(config.grpc.host, config.grpc.port);

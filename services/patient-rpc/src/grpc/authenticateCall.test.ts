@@ -42,6 +42,7 @@ function call(entries: Record<string, string>, subjectaltname?: string): Incomin
   for (const [key, value] of Object.entries(entries)) metadata.set(key, value);
   return {
     metadata,
+    getPeer: () => '127.0.0.1:40000',
     getAuthContext: () =>
       subjectaltname === undefined
         ? {}

@@ -14,7 +14,7 @@ export interface Caller {
 }
 
 /** What authentication reads of a call, unary or streaming. */
-export type IncomingCall = Pick<ServerUnaryCall<unknown, unknown>, 'metadata' | 'getAuthContext'>;
+export type IncomingCall = Pick<ServerUnaryCall<unknown, unknown>, 'metadata' | 'getAuthContext' | 'getPeer'>;
 
 export type AuthenticateCall = (call: IncomingCall) => Promise<Caller>;
 
@@ -27,7 +27,11 @@ export interface CallAuthenticatorOptions {
 export interface CallAuthenticatorDeps {
   tokens: TokenVerifier;
   rejections: Counter<'reason'>;
+  /** The peer's SPIFFE id; default: read from the call's TLS connection. */
+  peerIdentity?: (call: IncomingCall) => string | undefined;
 }
+
+const identityOfConnection = (call: IncomingCall) => peerSpiffeId(call.getAuthContext().sslPeerCertificate);
 
 const BEARER = /^Bearer ([A-Za-z0-9_.~+/-]+=*)$/i;
 
@@ -44,6 +48,7 @@ export function createCallAuthenticator(
   deps: CallAuthenticatorDeps,
 ): AuthenticateCall {
   const allowed = new Set(options.allowedClients);
+  const peerIdentity = deps.peerIdentity ?? identityOfConnection;
   // Under a mesh the sidecar authenticated the peer (and its policy authorised it).
   const peerAuthenticated = options.tlsMode !== 'plaintext';
   const reject = (reason: RejectionReason, code: status, message: string, actor: string): never => {
@@ -54,7 +59,7 @@ export function createCallAuthenticator(
   return async (call) => {
     let peer = options.tlsMode === 'mesh' ? 'mesh-peer' : 'unauthenticated';
     if (options.tlsMode === 'mtls') {
-      const id = peerSpiffeId(call.getAuthContext().sslPeerCertificate);
+      const id = peerIdentity(call);
       peer = id ?? 'peer-without-spiffe-id';
       if (!id || !allowed.has(id))
         reject('peer_not_allowed', status.PERMISSION_DENIED, `peer ${peer} may not call PatientService`, peer);

@@ -1,7 +1,7 @@
 import { tracingChannel } from 'node:diagnostics_channel';
 import type { Http2SecureServer } from 'node:http2';
 import type { AddressInfo, Server } from 'node:net';
-import type { PeerCertificate, TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 
 /** The labels of tls_handshake_failures_total. */
 export const HANDSHAKE_FAILURE_REASONS = ['no_certificate', 'untrusted_certificate', 'not_tls', 'other'] as const;
@@ -30,7 +30,7 @@ export interface TlsConnectionObserver {
   /** A handshake refused: no client certificate, an untrusted one, not TLS. */
   onFailure(reason: HandshakeFailureReason): void;
   /** A connection whose client certificate verified. */
-  onPeer(certificate: PeerCertificate): void;
+  onPeer(socket: TLSSocket): void;
 }
 
 /**
@@ -70,7 +70,7 @@ export async function watchTlsConnections(
       observer.onFailure(handshakeFailureReason(error, socket)),
     );
     secure.on('secureConnection', (socket: TLSSocket) => {
-      if (socket.authorized) observer.onPeer(socket.getPeerCertificate());
+      if (socket.authorized) observer.onPeer(socket);
     });
   }
   return port;
