@@ -3,8 +3,8 @@
 #   cluster "patient-mesh" (k8s/kind/cluster.yaml) -> cert-manager and the local CA
 #   ClusterIssuer patient-mesh-ca (k8s/cert-manager/issuers.yaml) -> images built and loaded ->
 #   kube-prometheus-stack + Jaeger (versions pinned in k8s/observability/versions.env) ->
-#   dev signing key, JWKS Secret, test-token Secret -> charts/patient-mesh, waited for ->
-#   URLs and a dev token.
+#   dev signing key, JWKS Secret, test-token Secret, audit checkpoint signing key Secret ->
+#   charts/patient-mesh, waited for -> URLs, a dev token and the audit verifier key.
 # Idempotent: run it again after a code change and only what changed is redone.
 #
 # Environment:
@@ -138,6 +138,13 @@ kubectl --context "$CONTEXT" -n "$NAMESPACE" create secret generic patient-mesh-
 TEST_TOKEN="$("$NODE" "$ROOT/scripts/dev-token.ts" --role clinician --sub helm-test --ttl 604800)"
 kubectl --context "$CONTEXT" -n "$NAMESPACE" create secret generic patient-mesh-test-token \
   --from-literal=token="$TEST_TOKEN" --dry-run=client -o yaml | kubectl --context "$CONTEXT" apply -f -
+# The Ed25519 key patient-rpc signs audit checkpoints with: made once, kept in .dev/ (a new
+# key would start a new series of checkpoints). The script prints the public verifier key.
+AUDIT_KEY_SECRET=patient-mesh-audit-signing-key
+AUDIT_VERIFIER_KEY="$("$NODE" "$ROOT/scripts/audit-key.ts" --out "$ROOT/.dev/audit-signing-key.pem" --origin patient-mesh/audit)"
+kubectl --context "$CONTEXT" -n "$NAMESPACE" create secret generic "$AUDIT_KEY_SECRET" \
+  --from-file=signing-key.pem="$ROOT/.dev/audit-signing-key.pem" --dry-run=client -o yaml |
+  kubectl --context "$CONTEXT" apply -f -
 
 # ------------------------------------------------------------------ patient-mesh
 step "Release $RELEASE"
@@ -148,6 +155,8 @@ done
 "$HELM" upgrade --install "$RELEASE" "$ROOT/charts/patient-mesh" \
   --kube-context "$CONTEXT" --namespace "$NAMESPACE" \
   -f "$ROOT/k8s/kind/values.yaml" --set "global.image.tag=$TAG" \
+  --set "patient-rpc.audit.checkpoints.signingKeySecret=$AUDIT_KEY_SECRET" \
+  --set-string "patient-rpc.audit.checkpoints.verifierKey=$AUDIT_VERIFIER_KEY" \
   --wait --timeout 10m
 kubectl --context "$CONTEXT" -n "$NAMESPACE" get pods -o wide
 
@@ -171,6 +180,8 @@ Jaeger       kubectl --context $CONTEXT -n $OBSERVABILITY_NAMESPACE port-forward
 EOF
 fi
 cat <<EOF
+Audit        verifier key (public, for auditors) $AUDIT_VERIFIER_KEY
+             how to verify: $HELM get notes --kube-context $CONTEXT -n $NAMESPACE $RELEASE
 Smoke test   $HELM test --kube-context $CONTEXT -n $NAMESPACE $RELEASE
 Tear down    make kind-down
 EOF

@@ -45,6 +45,8 @@ const quantity = (description: string): Schema => ({
   description,
 });
 const notLatest = { not: { const: 'latest' } };
+/** A signed-note key name (the audit log's origin): no whitespace, no "+". */
+const KEY_NAME = '[^\\s+]+';
 
 // ---------------------------------------------------------------- shared blocks
 
@@ -553,6 +555,23 @@ const rpcSchema = chartSchema('patient-rpc values', {
       }),
       audit: obj('Audit trail.', {
         maxBatch: int('Most audit records per commit (group commit).', { minimum: 1, maximum: 5000 }),
+        checkpoints: obj(
+          'Signed checkpoints: the Merkle root (RFC 9162) and size of the trail, signed as a C2SP checkpoint and published outside the database.',
+          {
+            signingKeyFile: str(
+              'Ed25519 private key (PKCS#8 PEM) that signs them; empty = the file of audit.checkpoints.signingKeySecret when set, else no checkpoints.',
+            ),
+            origin: str("The log's name in every checkpoint and the signing key's name (no spaces or +).", {
+              pattern: `^${KEY_NAME}$`,
+            }),
+            intervalMs: int('How often new records are integrated and a checkpoint signed: the bound on the delay.', {
+              minimum: 50,
+              maximum: 60000,
+            }),
+            maxBatch: int('Most records integrated per checkpoint.', { minimum: 1, maximum: 1000000 }),
+            file: str('Also append each checkpoint to this file (JSON lines); a development sink, leave empty here.'),
+          },
+        ),
       }),
       patientCache: obj('In-memory cache of patient records (immutable once created); every read is still audited.', {
         maxEntries: int('Records kept; 0 turns the cache off.', { minimum: 0, maximum: 1000000 }),
@@ -602,6 +621,18 @@ const rpcSchema = chartSchema('patient-rpc values', {
   }),
   lifecycle,
   auth: jwksSource,
+  audit: obj('The key that signs audit checkpoints, and the public key that verifies them.', {
+    checkpoints: obj('Signing key Secret, mounted read-only at /etc/patient-mesh/audit (mode 0440, fsGroup).', {
+      signingKeySecret: str(
+        'Secret holding the Ed25519 key (PKCS#8 PEM, from scripts/audit-key.ts); config.audit.checkpoints.signingKeyFile defaults to its file (may use templates). Empty = no volume and no checkpoints.',
+      ),
+      signingKeyKey: str('Key of the PEM in that Secret; also its file name.', { pattern: '^[-._a-zA-Z0-9]+$' }),
+      verifierKey: str(
+        'Public verifier key <origin>+<8 hex>+<base64> for auditors (scripts/audit-verify.ts): shown in NOTES and as a pod annotation; its name must be config.audit.checkpoints.origin.',
+        { pattern: `^(${KEY_NAME}\\+[0-9a-f]{8}\\+[A-Za-z0-9+/]+={0,2})?$` },
+      ),
+    }),
+  }),
   tls: tls('patient-api'),
   mesh,
   telemetry,

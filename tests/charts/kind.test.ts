@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { ROOT, parseManifests, render } from './lib/helm.ts';
 import { type Certificate, ofKind } from './lib/manifests.ts';
 import { schemaErrors } from './lib/validate.ts';
@@ -46,6 +47,28 @@ describe('kind-up bootstraps cert-manager for the charts', () => {
         kind: 'ClusterIssuer',
         group: 'cert-manager.io',
       });
+  });
+
+  it('kind-up makes the audit signing key Secret before the release and hands the release its name and verifier key', () => {
+    const secret = /^AUDIT_KEY_SECRET=(\S+)$/m.exec(kindUp)?.[1];
+    expect(secret).toBe('patient-mesh-audit-signing-key');
+    const createdAt = kindUp.indexOf('create secret generic "$AUDIT_KEY_SECRET"');
+    const releaseAt = kindUp.indexOf('"$HELM" upgrade --install "$RELEASE"');
+    expect(createdAt).toBeGreaterThan(0);
+    expect(releaseAt).toBeGreaterThan(createdAt);
+    expect(kindUp).toContain(
+      '"$ROOT/scripts/audit-key.ts" --out "$ROOT/.dev/audit-signing-key.pem" --origin patient-mesh/audit',
+    );
+    expect(kindUp).toContain('--from-file=signing-key.pem="$ROOT/.dev/audit-signing-key.pem"');
+    expect(kindUp).toContain('--set "patient-rpc.audit.checkpoints.signingKeySecret=$AUDIT_KEY_SECRET"');
+    expect(kindUp).toContain('--set-string "patient-rpc.audit.checkpoints.verifierKey=$AUDIT_VERIFIER_KEY"');
+    // The Secret key and the origin are the chart's defaults.
+    const rpcValues = parse(readFileSync(join(ROOT, 'charts', 'patient-rpc', 'values.yaml'), 'utf8')) as {
+      audit: { checkpoints: { signingKeyKey: string } };
+      config: { audit: { checkpoints: { origin: string } } };
+    };
+    expect(rpcValues.audit.checkpoints.signingKeyKey).toBe('signing-key.pem');
+    expect(rpcValues.config.audit.checkpoints.origin).toBe('patient-mesh/audit');
   });
 
   it('kind-up installs the pinned cert-manager with its CRDs and the issuers before the release', () => {

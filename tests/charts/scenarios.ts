@@ -53,6 +53,18 @@ export const SCENARIOS: Scenario[] = [
     valuesFiles: ['tests/charts/values/tls-existing-secret.yaml'],
   },
   { name: 'patient-rpc, Istio sidecar mesh', chart: 'patient-rpc', values: { mesh: { provider: 'istio' } } },
+  {
+    name: 'patient-rpc, audit signing key Secret and verifier key',
+    chart: 'patient-rpc',
+    values: {
+      audit: {
+        checkpoints: {
+          signingKeySecret: '{{ .Release.Name }}-audit-key',
+          verifierKey: 'patient-mesh/audit+0a1b2c3d+AXe7Pl0bqjb1E9t4N3hDW8ZVnD8V4sPUeLj96eN2kN0=',
+        },
+      },
+    },
+  },
   { name: 'patient-api, Linkerd sidecar mesh', chart: 'patient-api', values: { mesh: { provider: 'linkerd' } } },
   {
     name: 'umbrella on Kubernetes 1.28 (no native sidecars: no PostgreSQL reload sidecar)',

@@ -59,12 +59,16 @@ Usage: include "patient-common.monitoringEnabled" (dict "enabled" .Values.servic
 The config file: .Values.config (strings rendered with tpl) plus the sections the chart
 derives from other values: lifecycle (from .Values.lifecycle, all but the preStop mode,
 which only shapes the pod) and tls (mode and files from .Values.tls and .Values.mesh, the
-peer identities computed when the list is empty; see patient-common.tls.config).
-Usage: include "patient-common.config" (dict "ctx" . "peer" "patient-rpc" "peersKey" "serverIdentities")
+peer identities computed when the list is empty; see patient-common.tls.config), and
+.overrides: keys a chart derives from its own values (deep-merged over config).
+Usage: include "patient-common.config" (dict "ctx" . "peer" "patient-rpc" "peersKey" "serverIdentities" ["overrides" (dict ...)])
 */}}
 {{- define "patient-common.config" -}}
 {{- $ctx := .ctx }}
 {{- $config := deepCopy $ctx.Values.config }}
+{{- with .overrides }}
+{{- $config = mergeOverwrite $config (deepCopy .) }}
+{{- end }}
 {{- $_ := set $config "lifecycle" (omit $ctx.Values.lifecycle "preStop") }}
 {{- $_ = set $config "tls" (include "patient-common.tls.config" . | fromYaml) }}
 {{- tpl (toYaml $config) $ctx }}

@@ -127,6 +127,15 @@ export function renderError(chart: Chart, options: RenderOptions = {}): string {
   return result.stderr;
 }
 
+/** NOTES.txt as `helm install` prints it (a client-side dry run: no cluster needed). */
+export function notes(chart: Chart, options: RenderOptions = {}): string {
+  const result = run(['install', ...templateArgs(chart, options, ['--dry-run=client']).slice(1)]);
+  if (result.status !== 0) throw new Error(`helm install --dry-run ${chart} failed:\n${result.stderr}`);
+  const at = result.stdout.indexOf('\nNOTES:\n');
+  if (at < 0) throw new Error(`helm install --dry-run ${chart} printed no NOTES`);
+  return result.stdout.slice(at + '\nNOTES:\n'.length);
+}
+
 export function lint(chart: Chart, options: RenderOptions = {}): HelmResult {
   const args = ['lint', '--strict', join(charts(), chart), '--namespace', options.namespace ?? 'patient-mesh'];
   if (options.values) {

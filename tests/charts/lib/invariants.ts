@@ -98,7 +98,7 @@ const sidecars: Check = (objects) => {
 /**
  * Every mount names a volume of the pod and none uses subPath: a subPath mount is fixed at
  * container start, so a renewed certificate or key set would never reach the process.
- * Secret volumes holding a private key are not readable by others than owner and group.
+ * Secret volumes holding a private key (*.key, *key.pem) are not readable by others than owner and group.
  */
 const mounts: Check = (objects) => {
   const out: string[] = [];
@@ -121,7 +121,7 @@ const mounts: Check = (objects) => {
         ...(v.projected?.sources ?? []).flatMap((src) => src.secret?.items ?? []),
       ].map((i) => i.path);
       const mode = v.secret?.defaultMode ?? v.projected?.defaultMode ?? 0o644;
-      if (keys.some((k) => k.endsWith('.key')) && (mode & 0o007) !== 0)
+      if (keys.some((k) => /(\.key|key\.pem)$/.test(k)) && (mode & 0o007) !== 0)
         out.push(`${w.kind}/${w.metadata.name}: volume ${v.name} holds a private key with mode 0${mode.toString(8)}`);
     }
   }
