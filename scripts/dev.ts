@@ -54,6 +54,7 @@ process.on('exit', () => {
 // The dev signing key and the dev workload certificates, made on first run.
 execFileSync(node, ['scripts/dev-token.ts', '--init'], { cwd: root, stdio: 'ignore' });
 execFileSync(node, ['scripts/dev-certs.ts'], { cwd: root, stdio: 'ignore' });
+execFileSync(node, ['scripts/audit-key.ts', '--out', '.dev/audit-signing-key.pem'], { cwd: root, stdio: 'ignore' });
 const rpc = start('patient-rpc');
 children.push(rpc);
 await waitReady('patient-rpc', 'http://127.0.0.1:9091/readyz', rpc);

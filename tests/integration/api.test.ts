@@ -298,7 +298,7 @@ describe.each(['pglite', 'postgres'] as const)('patient API on %s', (backend) =>
   });
 
   it.runIf(backend === 'postgres')(
-    'audit-verify passes on the untouched chain and names the first tampered record',
+    'audit rows cannot be changed through the database; audit-verify names the first record an owner changed',
     async () => {
       const verify = () =>
         run(process.execPath, ['scripts/audit-verify.ts', '--database-url', databaseUrl], { cwd: ROOT }).then(
@@ -315,7 +315,15 @@ describe.each(['pglite', 'postgres'] as const)('patient API on %s', (backend) =>
       const { rows } = await client.query<{ seq: string }>(
         'SELECT seq::text AS seq FROM audit_log ORDER BY seq OFFSET 3 LIMIT 1',
       );
-      await client.query("UPDATE audit_log SET actor = 'mallory' WHERE seq = $1", [rows[0]!.seq]);
+      const tamper = () => client.query("UPDATE audit_log SET actor = 'mallory' WHERE seq = $1", [rows[0]!.seq]);
+      // The database refuses it: the trail is append-only (a trigger, whatever the grants) ...
+      await expect(tamper()).rejects.toThrow(/UPDATE on audit_log refused: the audit trail is append-only/);
+      await expect(client.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
+      await expect(client.query('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
+      // ... unless the tables' owner disables the trigger first, as an insider with that role could.
+      await client.query('ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only');
+      await tamper();
+      await client.query('ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only');
       await client.end();
       const broken = await verify();
       expect(broken.code).toBe(1);

@@ -4,12 +4,16 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { createAuditKey } from './auditKey.ts';
 import { sharedMesh } from './mesh.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
 /** The workload certificates services started with rpcEnv()/apiEnv() use: mTLS, as in a cluster. */
 export const testMesh = await sharedMesh();
+
+/** The key services started with rpcEnv() sign audit checkpoints with. */
+export const testAuditKey = createAuditKey();
 
 /**
  * The V8 heap flags a service's chart deploys it with (NODE_OPTIONS from `heap` in
@@ -135,12 +139,14 @@ export async function startProcess(name: string, argv: string[], options: StartO
 
 /**
  * Common env for a patient-rpc under test: loopback, ephemeral ports, in-memory store, mTLS
- * with the shared test mesh (only patient-api may call), tokens verified against `jwksFile`.
+ * with the shared test mesh (only patient-api may call), tokens verified against `jwksFile`,
+ * audit checkpoints signed with the test audit key.
  */
 export function rpcEnv(jwksFile: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
     ...testMesh.rpcEnv(),
     PM_AUTH__JWKS_FILE: jwksFile,
+    PM_AUDIT__CHECKPOINTS__SIGNING_KEY_FILE: testAuditKey.signingKeyFile,
     PM_GRPC__HOST: '127.0.0.1',
     PM_GRPC__PORT: '0',
     PM_ADMIN__HOST: '127.0.0.1',

@@ -79,6 +79,28 @@ export const rpcConfigSchema = z
       .strictObject({
         /** Most audit records per commit (group commit). */
         maxBatch: z.number().int().min(1).max(5000).default(256),
+        /**
+         * Signed checkpoints: the Merkle tree (RFC 9162) over the trail, its size and root
+         * signed as a C2SP checkpoint and published outside the database, so truncation and
+         * rewrites are detected by anyone holding an earlier checkpoint.
+         */
+        checkpoints: z
+          .strictObject({
+            /** Ed25519 private key (PKCS#8 PEM) that signs them; empty: no checkpoints. Mount it from a Secret. */
+            signingKeyFile: z.string().default(''),
+            /** The log's name in every checkpoint, and the signing key's name. */
+            origin: z
+              .string()
+              .regex(/^[^\s+]+$/, 'no spaces or +')
+              .default('patient-mesh/audit'),
+            /** How often records are integrated and a checkpoint signed (when there are new ones): the bound on the delay. */
+            intervalMs: z.number().int().min(50).max(60_000).default(1000),
+            /** Most records integrated per checkpoint. */
+            maxBatch: z.number().int().min(1).max(1_000_000).default(100_000),
+            /** Also append each checkpoint to this file (JSON lines): a sink outside the database for development and tests. */
+            file: z.string().default(''),
+          })
+          .prefault({}),
       })
       .prefault({}),
     patientCache: z

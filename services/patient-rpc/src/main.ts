@@ -11,12 +11,16 @@ import {
   type Logger,
   peerSpiffeId,
 } from '@patient-mesh/runtime';
+import { createPrivateKey } from 'node:crypto';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Counter, Gauge } from 'prom-client';
 import { AuditLog } from './audit/AuditLog.js';
 import { AuditWriter } from './audit/AuditWriter.js';
+import { createNoteSigner } from './audit/ledger/checkpoint.js';
+import { Checkpointer, latestCheckpointNote } from './audit/ledger/Checkpointer.js';
 import { rpcConfigSchema, type RpcConfig } from './config.js';
 import { syntheticPatients } from './domain/syntheticPatients.js';
 import { uuidv7 } from './domain/uuidv7.js';
@@ -48,7 +52,8 @@ async function main(): Promise<void> {
 
   // The admin port answers probes and scrapes through the whole drain; it closes last.
   const faults = new FaultInjector(config.faults.enabled, config.faults, registry, logger);
-  const admin = createAdminServer({ lifecycle, registry, routes: faultRoutes(faults, config.faults.adminToken) });
+  const adminRoutes = faultRoutes(faults, config.faults.adminToken);
+  const admin = createAdminServer({ lifecycle, registry, routes: adminRoutes });
   admin.listen(config.admin.port, config.admin.host);
   await once(admin, 'listening');
 
@@ -62,6 +67,13 @@ async function main(): Promise<void> {
   await seed(config, patients, logger);
 
   const audit = new AuditWriter(db, config.audit, registry);
+  const checkpointer = createCheckpointer(config, { db, logger, registry });
+  // Public, not patient data: the signed checkpoint verifiers compare their copies with.
+  adminRoutes['GET /audit/checkpoint'] = async (_req, res) => {
+    const note = await latestCheckpointNote(db);
+    res.writeHead(note ? 200 : 404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(note ?? 'no checkpoint yet\n');
+  };
   const submissions = new Counter({
     name: 'epro_submissions_total',
     help: 'ePRO questionnaire submissions, by instrument and outcome (accepted, replayed, rejected, failed).',
@@ -126,6 +138,8 @@ async function main(): Promise<void> {
   // Import workers commit their current batch and release their leases to other replicas.
   lifecycle.addDrainStep('imports', () => imports.workers.stop());
   lifecycle.addCloseStep('audit', () => audit.flush());
+  // After the last records: the final checkpoint covers every one this replica wrote.
+  lifecycle.addCloseStep('audit-checkpoint', async () => checkpointer?.stop());
   lifecycle.addCloseStep('database', () => db.close());
   lifecycle.addCloseStep('credentials', async () => {
     tokens.close();
@@ -141,6 +155,7 @@ async function main(): Promise<void> {
   });
   lifecycle.markReady();
   imports.workers.start();
+  checkpointer?.start();
   logger.info({ grpcPort: port, adminPort: (admin.address() as AddressInfo).port }, 'listening');
 }
 
@@ -164,6 +179,21 @@ async function seed(config: RpcConfig, patients: PatientRepository, logger: Logg
   if ((await patients.count()) > 0) return;
   for (const p of syntheticPatients(config.seed.patients)) await patients.create(uuidv7(), p);
   logger.info({ count: config.seed.patients }, 'synthetic patients created');
+}
+
+/** The audit checkpointer, when a signing key is configured (else a warning: no tamper evidence beyond the chain). */
+function createCheckpointer(
+  config: RpcConfig,
+  deps: { db: Db; logger: Logger; registry: ReturnType<typeof createRegistry> },
+): Checkpointer | undefined {
+  const settings = config.audit.checkpoints;
+  if (!settings.signingKeyFile) {
+    deps.logger.warn('audit.checkpoints.signingKeyFile is not set: no signed audit checkpoints');
+    return undefined;
+  }
+  const signer = createNoteSigner(settings.origin, createPrivateKey(readFileSync(settings.signingKeyFile)));
+  deps.logger.info({ origin: settings.origin, verifierKey: signer.verifierKey }, 'audit checkpoints signed');
+  return new Checkpointer(settings, { ...deps, signer, logger: deps.logger.child({ component: 'audit-ledger' }) });
 }
 
 /** Calls and connections refused before reaching a handler; every reason starts at 0. */

@@ -1,0 +1,158 @@
+import { appendFile } from 'node:fs/promises';
+import type { Logger } from '@patient-mesh/runtime';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Db, Queryable } from '../../store/Db.js';
+import { formatCheckpoint, type NoteSigner } from './checkpoint.js';
+import { auditLeafHash, LEAF_COLUMNS, type LeafRow } from './leafData.js';
+import { CompactRange } from './merkle.js';
+
+/** Advisory lock key of the one sequencer at a time: "patient-mesh audit ledger". */
+const LEDGER_LOCK = 7_215_002;
+const HASH_BYTES = 32;
+
+export interface CheckpointerOptions {
+  origin: string;
+  intervalMs: number;
+  maxBatch: number;
+  /** Append each checkpoint to this file (JSON lines); empty: no file. */
+  file: string;
+}
+
+export interface CheckpointerDeps {
+  db: Db;
+  signer: NoteSigner;
+  logger: Logger;
+  registry: Registry;
+  now?: () => number;
+}
+
+/** A checkpoint this replica made and published. */
+export interface SignedCheckpoint {
+  size: number;
+  root: Buffer;
+  note: string;
+}
+
+/**
+ * Puts the audit trail into a Merkle tree (RFC 9162: one leaf per record, in seq order)
+ * and signs a checkpoint of it (C2SP tlog-checkpoint: origin, size, root) every
+ * `intervalMs` when there are new records. One replica at a time does it: each round is a
+ * transaction that first takes a transaction-scoped advisory lock, so a replica that dies
+ * mid-round releases it with its rolled-back work and the next round, on any replica,
+ * starts from the last committed checkpoint. The tree's right border is stored with each
+ * checkpoint, so a round reads only the new records. Checkpoints are published outside
+ * the database: a log line, `file` (development), and the admin endpoint.
+ */
+export class Checkpointer {
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<unknown> | undefined;
+  readonly #made: Counter;
+  readonly #size: Gauge;
+  readonly #lag: Gauge;
+  readonly #now: () => number;
+
+  constructor(
+    private readonly options: CheckpointerOptions,
+    private readonly deps: CheckpointerDeps,
+  ) {
+    this.#now = deps.now ?? Date.now;
+    this.#made = new Counter({
+      name: 'audit_checkpoints_total',
+      help: 'Signed audit checkpoints this replica made.',
+      registers: [deps.registry],
+    });
+    this.#size = new Gauge({
+      name: 'audit_checkpoint_size',
+      help: 'Records covered by the latest checkpoint this replica made or saw.',
+      registers: [deps.registry],
+    });
+    this.#lag = new Gauge({
+      name: 'audit_integration_lag_seconds',
+      help: 'Age of the oldest audit record no checkpoint covers yet, at the last round (0 when all are covered).',
+      registers: [deps.registry],
+    });
+  }
+
+  start(): void {
+    const tick = () => {
+      this.#running = this.run()
+        .catch((error: unknown) => this.deps.logger.error({ err: error }, 'audit checkpoint round failed'))
+        .finally(() => {
+          this.#running = undefined;
+          if (this.#timer) this.#timer = setTimeout(tick, this.options.intervalMs).unref();
+        });
+    };
+    this.#timer = setTimeout(tick, this.options.intervalMs).unref();
+  }
+
+  /** Stops the rounds; a final one covers every record committed so far (the audit writer flushes first). */
+  async stop(): Promise<void> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running;
+    await this.run();
+  }
+
+  /** One round; the checkpoint made, or undefined (nothing new, or another replica holds the lock). */
+  async run(): Promise<SignedCheckpoint | undefined> {
+    const made = await this.deps.db.transaction((tx) => this.#round(tx));
+    if (!made) return undefined;
+    this.#made.inc();
+    this.#size.set(made.size);
+    const root = made.root.toString('base64');
+    this.deps.logger.info({ treeSize: made.size, root, note: made.note }, 'audit checkpoint');
+    if (this.options.file)
+      await appendFile(
+        this.options.file,
+        `${JSON.stringify({ time: new Date(this.#now()).toISOString(), note: made.note })}\n`,
+      );
+    return made;
+  }
+
+  async #round(tx: Queryable): Promise<SignedCheckpoint | undefined> {
+    const [lock] = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [LEDGER_LOCK]);
+    if (!lock?.locked) return undefined;
+    const range = await latestRange(tx);
+    this.#size.set(range.size);
+    const rows = await tx.query<LeafRow>(
+      `SELECT ${LEAF_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY audit_log.seq LIMIT $2`,
+      [range.size, this.options.maxBatch],
+    );
+    // Only a gap-free run of seq extends the tree (the writers keep seq contiguous).
+    let taken = 0;
+    for (const row of rows) {
+      if (Number(row.seq) !== range.size + 1) break;
+      range.append(auditLeafHash(row));
+      taken++;
+    }
+    const pending = rows[taken];
+    this.#lag.set(pending ? Math.max(0, (this.#now() - new Date(pending.time).getTime()) / 1000) : 0);
+    if (taken === 0) return undefined;
+    const root = range.root();
+    const note = this.deps.signer.sign(formatCheckpoint({ origin: this.options.origin, size: range.size, root }));
+    await tx.query(
+      'INSERT INTO audit_checkpoints (tree_size, root_hash, compact_range, note) VALUES ($1, $2, $3, $4)',
+      [range.size, root, Buffer.concat(range.hashes), note],
+    );
+    return { size: range.size, root, note };
+  }
+}
+
+/** The tree as of the latest checkpoint (empty before the first). */
+async function latestRange(db: Queryable): Promise<CompactRange> {
+  const [last] = await db.query<{ tree_size: string; compact_range: Uint8Array }>(
+    'SELECT tree_size::text AS tree_size, compact_range FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1',
+  );
+  if (!last) return CompactRange.empty();
+  const bytes = Buffer.from(last.compact_range);
+  const hashes = Array.from({ length: bytes.length / HASH_BYTES }, (_, i) =>
+    bytes.subarray(i * HASH_BYTES, (i + 1) * HASH_BYTES),
+  );
+  return CompactRange.of(Number(last.tree_size), hashes);
+}
+
+/** The signed note of the latest checkpoint, from the database (any replica answers). */
+export async function latestCheckpointNote(db: Queryable): Promise<string | undefined> {
+  const [last] = await db.query<{ note: string }>('SELECT note FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1');
+  return last?.note;
+}
