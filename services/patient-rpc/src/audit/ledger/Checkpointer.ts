@@ -99,13 +99,15 @@ export class Checkpointer {
     if (!made) return undefined;
     this.#made.inc();
     this.#size.set(made.size);
-    const root = made.root.toString('base64');
-    this.deps.logger.info({ treeSize: made.size, root, note: made.note }, 'audit checkpoint');
     if (this.options.file)
       await appendFile(
         this.options.file,
         `${JSON.stringify({ time: new Date(this.#now()).toISOString(), note: made.note })}\n`,
       );
+    this.deps.logger.info(
+      { treeSize: made.size, root: made.root.toString('base64'), note: made.note },
+      'audit checkpoint',
+    );
     return made;
   }
 
