@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { AUDIT_COLUMNS, type AuditRow } from '../../services/patient-rpc/src/audit/AuditLog.ts';
 import { hashRecord, GENESIS_HASH } from '../../services/patient-rpc/src/audit/auditChain.ts';
 import { createAuditKey } from '../support/auditKey.ts';
 import { request } from '../support/http.ts';
@@ -21,18 +22,6 @@ const run = promisify(execFile);
 let base: string;
 let checkpointsFile: string;
 let sizes: number[];
-
-interface Row {
-  seq: string;
-  time: Date;
-  actor: string;
-  role: string;
-  action: string;
-  patient_id: string;
-  outcome: string;
-  request_id: string;
-  trace_id: string;
-}
 
 async function withDb<T>(url: string, fn: (db: pg.Client) => Promise<T>): Promise<T> {
   const db = new pg.Client({ connectionString: url });
@@ -60,7 +49,7 @@ async function tampered(name: string, change: (db: pg.Client) => Promise<void>):
 
 /** Rewrites the chain from the first record on, so every hash is self-consistent again. */
 async function rechain(db: pg.Client): Promise<void> {
-  const { rows } = await db.query<Row>('SELECT * FROM audit_log ORDER BY seq');
+  const { rows } = await db.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log ORDER BY seq`);
   let prevHash = GENESIS_HASH;
   for (const r of rows) {
     const record = {
@@ -70,7 +59,7 @@ async function rechain(db: pg.Client): Promise<void> {
       role: r.role,
       action: r.action,
       patientId: r.patient_id,
-      outcome: r.outcome as 'ok',
+      outcome: r.outcome,
       requestId: r.request_id,
       traceId: r.trace_id,
       prevHash,

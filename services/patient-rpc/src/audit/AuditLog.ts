@@ -2,7 +2,8 @@ import type { AuditRecord } from '@patient-mesh/runtime';
 import type { Queryable } from '../store/Db.js';
 import { verifyChain, type ChainBreak, type ChainedRecord } from './auditChain.js';
 
-interface AuditRow {
+/** An audit_log row, every stored column. */
+export interface AuditRow {
   seq: string;
   time: Date;
   actor: string;
@@ -16,7 +17,7 @@ interface AuditRow {
   hash: string;
 }
 
-const COLUMNS =
+export const AUDIT_COLUMNS =
   'seq::text AS seq, time, actor, role, action, patient_id, outcome, request_id, trace_id, prev_hash, hash';
 
 /** Reads the audit trail: per patient for auditors, whole for verification. */
@@ -25,7 +26,7 @@ export class AuditLog {
 
   async forPatient(patientId: string, afterSeq: number, limit: number): Promise<AuditRecord[]> {
     const rows = await this.db.query<AuditRow>(
-      `SELECT ${COLUMNS} FROM audit_log WHERE patient_id = $1 AND seq > $2 ORDER BY audit_log.seq LIMIT $3`,
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE patient_id = $1 AND seq > $2 ORDER BY audit_log.seq LIMIT $3`,
       [patientId, afterSeq, limit],
     );
     return rows.map((r) => ({
@@ -42,7 +43,7 @@ export class AuditLog {
     let last: { seq: bigint; hash: string } | undefined;
     for (;;) {
       const rows = await this.db.query<AuditRow>(
-        `SELECT ${COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY audit_log.seq LIMIT $2`,
+        `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY audit_log.seq LIMIT $2`,
         [(last?.seq ?? 0n).toString(), pageSize],
       );
       if (rows.length === 0) return { checked, firstBreak: undefined };

@@ -3,7 +3,8 @@ import type { Logger } from '@patient-mesh/runtime';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Db, Queryable } from '../../store/Db.js';
 import { formatCheckpoint, type NoteSigner } from './checkpoint.js';
-import { auditLeafHash, LEAF_COLUMNS, type LeafRow } from './leafData.js';
+import { AUDIT_COLUMNS, type AuditRow } from '../AuditLog.js';
+import { auditLeafHash } from './leafData.js';
 import { CompactRange } from './merkle.js';
 
 /** Advisory lock key of the one sequencer at a time: "patient-mesh audit ledger". */
@@ -116,8 +117,8 @@ export class Checkpointer {
     if (!lock?.locked) return undefined;
     const range = await latestRange(tx);
     this.#size.set(range.size);
-    const rows = await tx.query<LeafRow>(
-      `SELECT ${LEAF_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY audit_log.seq LIMIT $2`,
+    const rows = await tx.query<AuditRow>(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY audit_log.seq LIMIT $2`,
       [range.size, this.options.maxBatch],
     );
     // Only a gap-free run of seq extends the tree (the writers keep seq contiguous).

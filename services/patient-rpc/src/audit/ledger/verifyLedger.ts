@@ -1,6 +1,7 @@
 import type { Queryable } from '../../store/Db.js';
 import type { Checkpoint } from './checkpoint.js';
-import { auditLeafHash, LEAF_COLUMNS, type LeafRow } from './leafData.js';
+import { AUDIT_COLUMNS, type AuditRow } from '../AuditLog.js';
+import { auditLeafHash } from './leafData.js';
 import { CompactRange } from './merkle.js';
 
 /** What a trusted checkpoint says about the log as it is now. */
@@ -53,8 +54,8 @@ export async function verifyLedger(
   };
   check();
   for (let after = 0n; ;) {
-    const rows = await db.query<LeafRow>(
-      `SELECT ${LEAF_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY audit_log.seq LIMIT $2`,
+    const rows = await db.query<AuditRow>(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY audit_log.seq LIMIT $2`,
       [after.toString(), pageSize],
     );
     for (const row of rows) {
