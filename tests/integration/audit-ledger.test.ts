@@ -49,7 +49,7 @@ async function tampered(name: string, change: (db: pg.Client) => Promise<void>):
 
 /** Rewrites the chain from the first record on, so every hash is self-consistent again. */
 async function rechain(db: pg.Client): Promise<void> {
-  const { rows } = await db.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log ORDER BY seq`);
+  const { rows } = await db.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log ORDER BY audit_log.seq`);
   let prevHash = GENESIS_HASH;
   for (const r of rows) {
     const record = {
