@@ -9,7 +9,6 @@ import {
   getTelemetry,
   isConfigError,
   type Logger,
-  peerSpiffeId,
 } from '@patient-mesh/runtime';
 import { createPrivateKey } from 'node:crypto';
 import { once } from 'node:events';
@@ -96,12 +95,7 @@ async function main(): Promise<void> {
   const connections = new ConnectionIdentities();
   const authenticate = createCallAuthenticator(
     { tlsMode: config.tls.mode, allowedClients: config.tls.allowedClients },
-    {
-      tokens,
-      rejections,
-      peerIdentity: (call) =>
-        connections.lookup(call.getPeer())?.id ?? peerSpiffeId(call.getAuthContext().sslPeerCertificate),
-    },
+    { tokens, rejections, connections },
   );
   const imports = createImports(config.imports, { authenticate, db, audit, logger, registry, grpcMetrics });
   const handlers = faults.wrap({

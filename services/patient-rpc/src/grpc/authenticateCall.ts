@@ -2,6 +2,7 @@ import { status, type ServerUnaryCall } from '@grpc/grpc-js';
 import { CALL_METADATA, isAuthError, peerSpiffeId, type Principal, type TokenVerifier } from '@patient-mesh/runtime';
 import type { Counter } from 'prom-client';
 import { CallRejected, type RejectionReason } from './CallRejected.js';
+import type { ConnectionIdentities } from './ConnectionIdentities.js';
 import { firstValue, requestIdFrom, traceIdFrom } from './callContext.js';
 
 /** Who a call is for, established before any handler runs. */
@@ -27,11 +28,9 @@ export interface CallAuthenticatorOptions {
 export interface CallAuthenticatorDeps {
   tokens: TokenVerifier;
   rejections: Counter<'reason'>;
-  /** The peer's SPIFFE id; default: read from the call's TLS connection. */
-  peerIdentity?: (call: IncomingCall) => string | undefined;
+  /** Identities of open connections, read once per handshake; a miss reads the call's connection. */
+  connections?: Pick<ConnectionIdentities, 'lookup'>;
 }
-
-const identityOfConnection = (call: IncomingCall) => peerSpiffeId(call.getAuthContext().sslPeerCertificate);
 
 const BEARER = /^Bearer ([A-Za-z0-9_.~+/-]+=*)$/i;
 
@@ -48,7 +47,8 @@ export function createCallAuthenticator(
   deps: CallAuthenticatorDeps,
 ): AuthenticateCall {
   const allowed = new Set(options.allowedClients);
-  const peerIdentity = deps.peerIdentity ?? identityOfConnection;
+  const peerIdentity = (call: IncomingCall) =>
+    deps.connections?.lookup(call.getPeer())?.id ?? peerSpiffeId(call.getAuthContext().sslPeerCertificate);
   // Under a mesh the sidecar authenticated the peer (and its policy authorised it).
   const peerAuthenticated = options.tlsMode !== 'plaintext';
   const reject = (reason: RejectionReason, code: status, message: string, actor: string): never => {
