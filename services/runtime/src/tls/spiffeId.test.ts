@@ -14,6 +14,7 @@ describe('spiffeIdOf', () => {
     expect(spiffeIdOf('URI:https://example.com/sa/patient-api')).toBeUndefined();
     expect(spiffeIdOf('URI:spiffe://td/ns/a/sa/x, URI:spiffe://td/ns/a/sa/y')).toBeUndefined();
     expect(spiffeIdOf('URI:spiffe://td')).toBeUndefined();
+    expect(spiffeIdOf(`URI:spiffe://td/${'x'.repeat(2048)}`)).toBeUndefined();
   });
 
   it('does not take a quoted DNS name that looks like a URI entry for one', () => {

@@ -12,7 +12,8 @@ export function spiffeIdOf(subjectAltName: string | undefined): string | undefin
   const uris = sanEntries(subjectAltName ?? '').filter(([type]) => type === 'URI');
   if (uris.length !== 1) return undefined;
   const [, value] = uris[0]!;
-  return /^spiffe:\/\/[a-z0-9._-]+\/[^\s?#]+$/i.test(value) ? value : undefined;
+  // The SPIFFE spec caps an id at 2048 bytes: a peer cannot put kilobytes into audit records.
+  return value.length <= 2048 && /^spiffe:\/\/[a-z0-9._-]+\/[^\s?#]+$/i.test(value) ? value : undefined;
 }
 
 /** The SPIFFE id a TLS peer presented (undefined for none or a malformed one). */
