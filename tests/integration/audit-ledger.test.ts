@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
-import { AUDIT_COLUMNS, type AuditRow } from '../../services/patient-rpc/src/audit/AuditLog.ts';
+import { AUDIT_COLUMNS, toChained, type AuditRow } from '../../services/patient-rpc/src/audit/AuditLog.ts';
 import { hashRecord, GENESIS_HASH } from '../../services/patient-rpc/src/audit/auditChain.ts';
 import { createAuditKey } from '../support/auditKey.ts';
 import { request } from '../support/http.ts';
@@ -52,19 +52,7 @@ async function rechain(db: pg.Client): Promise<void> {
   const { rows } = await db.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log ORDER BY audit_log.seq`);
   let prevHash = GENESIS_HASH;
   for (const r of rows) {
-    const record = {
-      seq: BigInt(r.seq),
-      time: r.time,
-      actor: r.actor,
-      role: r.role,
-      action: r.action,
-      patientId: r.patient_id,
-      outcome: r.outcome,
-      requestId: r.request_id,
-      traceId: r.trace_id,
-      prevHash,
-    };
-    const hash = hashRecord(record);
+    const hash = hashRecord({ ...toChained(r), prevHash });
     await db.query('UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3', [prevHash, hash, r.seq]);
     prevHash = hash;
   }

@@ -118,9 +118,9 @@ async function main(): Promise<void> {
       onFailure: (reason) => handshakeFailures.inc({ reason }),
       // One line per connection (a few per api pod per maxConnectionAge): who, with which certificate.
       onPeer: (socket) => {
-        const peer = connections.add(socket);
-        const { serialNumber, valid_to } = socket.getPeerCertificate();
-        logger.info({ peer, serial: serialNumber, notAfter: valid_to }, 'tls peer connected');
+        const certificate = socket.getPeerCertificate();
+        const peer = connections.add(socket, certificate);
+        logger.info({ peer, serial: certificate.serialNumber, notAfter: certificate.valid_to }, 'tls peer connected');
       },
     },
   });

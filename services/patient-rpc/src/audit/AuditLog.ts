@@ -37,16 +37,24 @@ export class AuditLog {
     }));
   }
 
+  /** The whole trail in seq order, a page at a time. */
+  async *pages(pageSize = 5000): AsyncGenerator<AuditRow[]> {
+    for (let after = '0'; ;) {
+      const rows = await this.db.query<AuditRow>(
+        `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY audit_log.seq LIMIT $2`,
+        [after, pageSize],
+      );
+      if (rows.length > 0) yield rows;
+      if (rows.length < pageSize) return;
+      after = rows.at(-1)!.seq;
+    }
+  }
+
   /** Verifies the whole chain in pages; returns the first break and how many records were read. */
   async verify(pageSize = 5000): Promise<{ checked: number; firstBreak: ChainBreak | undefined }> {
     let checked = 0;
     let last: { seq: bigint; hash: string } | undefined;
-    for (;;) {
-      const rows = await this.db.query<AuditRow>(
-        `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY audit_log.seq LIMIT $2`,
-        [(last?.seq ?? 0n).toString(), pageSize],
-      );
-      if (rows.length === 0) return { checked, firstBreak: undefined };
+    for await (const rows of this.pages(pageSize)) {
       const records = rows.map(toChained);
       const firstBreak = verifyChain(records, last);
       if (firstBreak) return { checked: checked + records.findIndex((r) => r.seq === firstBreak.seq), firstBreak };
@@ -54,10 +62,12 @@ export class AuditLog {
       const tail = records.at(-1)!;
       last = { seq: tail.seq, hash: tail.hash };
     }
+    return { checked, firstBreak: undefined };
   }
 }
 
-function toChained(r: AuditRow): ChainedRecord {
+/** A row as the chain sees it. */
+export function toChained(r: AuditRow): ChainedRecord {
   return {
     seq: BigInt(r.seq),
     time: new Date(r.time),

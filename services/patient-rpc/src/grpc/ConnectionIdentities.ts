@@ -1,4 +1,4 @@
-import type { TLSSocket } from 'node:tls';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { peerSpiffeId } from '@patient-mesh/runtime';
 
 type Entry = { socket: TLSSocket; id: string | undefined };
@@ -13,10 +13,10 @@ type Entry = { socket: TLSSocket; id: string | undefined };
 export class ConnectionIdentities {
   readonly #byPeer = new Map<string, Entry | 'ambiguous'>();
 
-  /** Records a verified connection until it closes. */
-  add(socket: TLSSocket): string | undefined {
+  /** Records a verified connection, whose client presented `certificate`, until it closes. */
+  add(socket: TLSSocket, certificate: PeerCertificate): string | undefined {
     const key = `${socket.remoteAddress}:${socket.remotePort}`;
-    const id = peerSpiffeId(socket.getPeerCertificate());
+    const id = peerSpiffeId(certificate);
     this.#byPeer.set(key, this.#byPeer.has(key) ? 'ambiguous' : { socket, id });
     socket.once('close', () => {
       const entry = this.#byPeer.get(key);

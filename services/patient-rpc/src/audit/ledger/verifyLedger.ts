@@ -1,6 +1,6 @@
 import type { Queryable } from '../../store/Db.js';
 import type { Checkpoint } from './checkpoint.js';
-import { AUDIT_COLUMNS, type AuditRow } from '../AuditLog.js';
+import { AuditLog } from '../AuditLog.js';
 import { auditLeafHash } from './leafData.js';
 import { CompactRange } from './merkle.js';
 
@@ -53,20 +53,13 @@ export async function verifyLedger(
     }
   };
   check();
-  for (let after = 0n; ;) {
-    const rows = await db.query<AuditRow>(
-      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY audit_log.seq LIMIT $2`,
-      [after.toString(), pageSize],
-    );
+  for await (const rows of new AuditLog(db).pages(pageSize))
     for (const row of rows) {
       const seq = BigInt(row.seq);
       if (firstGap === undefined && seq !== BigInt(range.size + 1)) firstGap = seq;
       range.append(auditLeafHash(row));
       check();
-      after = seq;
     }
-    if (rows.length < pageSize) break;
-  }
   for (const checkpoint of pending)
     findings.push({
       size: checkpoint.size,
