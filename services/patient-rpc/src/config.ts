@@ -97,6 +97,11 @@ export const rpcConfigSchema = z
             intervalMs: z.number().int().min(50).max(60_000).default(1000),
             /** Most records integrated per checkpoint. */
             maxBatch: z.number().int().min(1).max(1_000_000).default(100_000),
+            /**
+             * A hole in the records' seq (an append whose transaction never committed) older than
+             * this is sealed with an audit.gap record; keep it above database.statementTimeoutMs.
+             */
+            gapGraceMs: z.number().int().min(100).max(3_600_000).default(10_000),
             /** Also append each checkpoint to this file (JSON lines): a sink outside the database for development and tests. */
             file: z.string().default(''),
           })

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Counter, Gauge } from 'prom-client';
 import { AuditLog } from './audit/AuditLog.js';
 import { AuditWriter } from './audit/AuditWriter.js';
+import { AuditProofs } from './audit/ledger/AuditProofs.js';
 import { createNoteSigner } from './audit/ledger/checkpoint.js';
 import { Checkpointer, latestCheckpointNote } from './audit/ledger/Checkpointer.js';
 import { rpcConfigSchema, type RpcConfig } from './config.js';
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
       authenticate,
       patients,
       auditLog: new AuditLog(db),
+      auditProofs: new AuditProofs(db),
       audit,
       submissions,
       logger,

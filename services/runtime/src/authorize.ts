@@ -9,6 +9,8 @@ export const ACTION_ROLE = {
   'patient.create': 'clinician',
   'questionnaire.submit': 'clinician',
   'audit.read': 'auditor',
+  'audit.proof': 'auditor',
+  'audit.consistency': 'auditor',
   'import.create': 'importer',
   'import.read': 'importer',
 } as const satisfies Record<string, Role>;

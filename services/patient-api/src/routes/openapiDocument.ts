@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import {
+  auditConsistencyQuerySchema,
+  auditConsistencySchema,
   auditPageSchema,
+  auditProofParamsSchema,
+  auditProofQuerySchema,
+  auditProofSchema,
   auditQuerySchema,
   idParamsSchema,
   listQuerySchema,
@@ -147,6 +152,34 @@ export function openapiDocument(version: string): object {
           responses: {
             '200': { description: 'Records, oldest first', ...json(auditPageSchema) },
             '400': problem('Invalid query'),
+            ...common,
+          },
+        },
+      },
+      '/api/v1/audit/{seq}/proof': {
+        get: {
+          summary: 'One audit record with its inclusion proof in a signed checkpoint (auditor; audited)',
+          security: [{ bearer: [] }],
+          parameters: [...parameters(auditProofParamsSchema, 'path'), ...parameters(auditProofQuerySchema, 'query')],
+          responses: {
+            '200': { description: 'The record, its leaf bytes, the proof and the checkpoint', ...json(auditProofSchema) },
+            '400': problem('seq or treeSize is not a positive integer'),
+            '404': problem('No such record or checkpoint, or no checkpoint covers the record yet'),
+            '500': problem('The log no longer holds records the checkpoint signed (reason data_loss)'),
+            ...common,
+          },
+        },
+      },
+      '/api/v1/audit/consistency': {
+        get: {
+          summary: 'Consistency proof between two sizes of the audit tree (auditor; audited)',
+          security: [{ bearer: [] }],
+          parameters: parameters(auditConsistencyQuerySchema, 'query'),
+          responses: {
+            '200': { description: 'The proof and the checkpoints at both sizes', ...json(auditConsistencySchema) },
+            '400': problem('from or to is not a positive integer'),
+            '404': problem('No checkpoint at `to`, or `from` beyond it'),
+            '500': problem('The log no longer holds records the checkpoint signed (reason data_loss)'),
             ...common,
           },
         },

@@ -4,6 +4,9 @@ import { callOptions } from '../http/requestContext.js';
 import { validate } from '../http/validate.js';
 import type { PatientClient } from '../rpc/createPatientClient.js';
 import {
+  auditConsistencyQuerySchema,
+  auditProofParamsSchema,
+  auditProofQuerySchema,
   auditQuerySchema,
   idParamsSchema,
   listQuerySchema,
@@ -65,8 +68,40 @@ export function patientRoutes(rpc: PatientClient): Router {
     res.json({ items: page.records, ...(page.nextPageToken && { nextCursor: page.nextPageToken }) });
   });
 
+  router.get('/audit/consistency', async (req, res) => {
+    const query = validate(auditConsistencyQuerySchema, req.query, 'query');
+    const proof = await rpc.call(
+      'GetAuditConsistency',
+      { fromSize: query.from, toSize: query.to ?? '' },
+      callOptions(res),
+    );
+    res.json({
+      fromSize: Number(proof.fromSize),
+      toSize: Number(proof.toSize),
+      consistency: proof.consistency.map(base64),
+      ...(proof.fromCheckpoint && { fromCheckpoint: proof.fromCheckpoint }),
+      toCheckpoint: proof.toCheckpoint,
+    });
+  });
+
+  router.get('/audit/:seq/proof', async (req, res) => {
+    const { seq } = validate(auditProofParamsSchema, req.params, 'params');
+    const query = validate(auditProofQuerySchema, req.query, 'query');
+    const proof = await rpc.call('GetAuditProof', { seq, treeSize: query.treeSize ?? '' }, callOptions(res));
+    res.json({
+      record: proof.record,
+      leafData: base64(proof.leafData),
+      leafIndex: Number(proof.leafIndex),
+      treeSize: Number(proof.treeSize),
+      inclusion: proof.inclusion.map(base64),
+      checkpoint: proof.checkpoint,
+    });
+  });
+
   return router;
 }
+
+const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 
 function toResultJson({ replayed: _replayed, instrument, ...rest }: QuestionnaireResult) {
   return { ...rest, instrument: INSTRUMENTS[instrument as InstrumentName].code };

@@ -44,10 +44,49 @@ export const auditRecordSchema = z
     outcome: z.enum(['ok', 'not_found', 'denied', 'invalid', 'conflict', 'error']),
     requestId: z.string(),
     traceId: z.string(),
-    prevHash: z.string(),
-    hash: z.string(),
+    prevHash: z.string().describe('Hash chain of records written before the ledger; empty after'),
+    hash: z.string().describe('Hash chain of records written before the ledger; empty after'),
   })
   .meta({ id: 'AuditRecord' });
+
+/** A position in the audit log (seq, or a tree size): a positive decimal integer. */
+const logPosition = z
+  .string()
+  .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer')
+  .refine((v) => Number.isSafeInteger(Number(v)), 'must be at most 2^53 - 1');
+
+export const auditProofParamsSchema = z.strictObject({ seq: logPosition });
+export const auditProofQuerySchema = z.strictObject({
+  treeSize: logPosition.optional().describe('Prove against the checkpoint of this size; default: the latest'),
+});
+export const auditConsistencyQuerySchema = z.strictObject({
+  from: logPosition.describe('The size of the tree the caller trusts (an earlier checkpoint)'),
+  to: logPosition.optional().describe('A later checkpoint size; default: the latest'),
+});
+
+const base64Hash = z.base64().describe('SHA-256 hash, base64');
+const signedNote = z.string().describe('C2SP signed note over a tlog-checkpoint: origin, tree size, root, signatures');
+
+export const auditProofSchema = z
+  .object({
+    record: auditRecordSchema,
+    leafData: z.base64().describe("The record's canonical bytes; its leaf hash is SHA-256(0x00 || leafData)"),
+    leafIndex: z.int().describe('seq - 1'),
+    treeSize: z.int(),
+    inclusion: z.array(base64Hash).describe('RFC 9162 inclusion path, from the leaf sibling up'),
+    checkpoint: signedNote,
+  })
+  .meta({ id: 'AuditProof' });
+
+export const auditConsistencySchema = z
+  .object({
+    fromSize: z.int(),
+    toSize: z.int(),
+    consistency: z.array(base64Hash).describe('RFC 9162 consistency proof'),
+    fromCheckpoint: signedNote.optional().describe('Present when a checkpoint was signed at fromSize'),
+    toCheckpoint: signedNote,
+  })
+  .meta({ id: 'AuditConsistency' });
 
 export const auditPageSchema = z
   .object({ items: z.array(auditRecordSchema), nextCursor: z.string().optional() })

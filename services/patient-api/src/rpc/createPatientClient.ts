@@ -15,7 +15,14 @@ export interface CallOptions {
 }
 
 type UnaryMethod =
-  'GetPatient' | 'ListPatients' | 'CreatePatient' | 'SubmitQuestionnaire' | 'ListAuditRecords' | 'GetImport';
+  | 'GetPatient'
+  | 'ListPatients'
+  | 'CreatePatient'
+  | 'SubmitQuestionnaire'
+  | 'ListAuditRecords'
+  | 'GetAuditProof'
+  | 'GetAuditConsistency'
+  | 'GetImport';
 type RequestOf<M extends UnaryMethod> = Parameters<PatientServiceClient[M]>[0];
 type ResponseOf<M extends UnaryMethod> =
   Parameters<PatientServiceClient[M]> extends [unknown, infer Callback]

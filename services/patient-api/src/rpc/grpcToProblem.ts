@@ -19,6 +19,7 @@ const TABLE: Partial<Record<status, Omit<HttpProblemInit, 'detail'>>> = {
   [status.CANCELLED]: { status: 503, title: 'Request cancelled', reason: 'cancelled', retryAfter: 1 },
   [status.ABORTED]: { status: 409, title: 'Conflict, retry', reason: 'aborted' },
   [status.UNIMPLEMENTED]: { status: 501, title: 'Not implemented', reason: 'unimplemented' },
+  [status.DATA_LOSS]: { status: 500, title: 'Stored data lost or altered', reason: 'data_loss' },
 };
 
 /** Maps a failed call to a problem; details pass through only for client-caused codes. */

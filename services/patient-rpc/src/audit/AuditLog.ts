@@ -13,8 +13,9 @@ export interface AuditRow {
   outcome: ChainedRecord['outcome'];
   request_id: string;
   trace_id: string;
-  prev_hash: string;
-  hash: string;
+  /** The hash chain of records written before the ledger (migration 0005); NULL after it. */
+  prev_hash: string | null;
+  hash: string | null;
 }
 
 export const AUDIT_COLUMNS =
@@ -29,12 +30,7 @@ export class AuditLog {
       `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE patient_id = $1 AND seq > $2 ORDER BY audit_log.seq LIMIT $3`,
       [patientId, afterSeq, limit],
     );
-    return rows.map((r) => ({
-      ...toChained(r),
-      seq: r.seq,
-      time: new Date(r.time).toISOString(),
-      prevHash: r.prev_hash,
-    }));
+    return rows.map(toAuditRecord);
   }
 
   /** The whole trail in seq order, a page at a time. */
@@ -50,15 +46,21 @@ export class AuditLog {
     }
   }
 
-  /** Verifies the whole chain in pages; returns the first break and how many records were read. */
+  /**
+   * Verifies the hash chain of the records written before the ledger (the run of records
+   * from seq 1 that carry a hash), in pages; returns the first break and how many records
+   * verified. Later records are covered by the signed checkpoints instead (verifyLedger).
+   */
   async verify(pageSize = 5000): Promise<{ checked: number; firstBreak: ChainBreak | undefined }> {
     let checked = 0;
     let last: { seq: bigint; hash: string } | undefined;
     for await (const rows of this.pages(pageSize)) {
-      const records = rows.map(toChained);
+      const chained = rows.findIndex((r) => r.hash === null);
+      const records = (chained === -1 ? rows : rows.slice(0, chained)).map(toChained);
       const firstBreak = verifyChain(records, last);
       if (firstBreak) return { checked: checked + records.findIndex((r) => r.seq === firstBreak.seq), firstBreak };
       checked += records.length;
+      if (chained !== -1) break;
       const tail = records.at(-1)!;
       last = { seq: tail.seq, hash: tail.hash };
     }
@@ -66,7 +68,18 @@ export class AuditLog {
   }
 }
 
-/** A row as the chain sees it. */
+/** A row as the API returns it. */
+export function toAuditRecord(r: AuditRow): AuditRecord {
+  return {
+    ...toChained(r),
+    seq: r.seq,
+    time: new Date(r.time).toISOString(),
+    prevHash: r.prev_hash ?? '',
+    hash: r.hash ?? '',
+  };
+}
+
+/** A row as the chain sees it (a record written before the ledger, or a forgery of one). */
 export function toChained(r: AuditRow): ChainedRecord {
   return {
     seq: BigInt(r.seq),
@@ -78,7 +91,7 @@ export function toChained(r: AuditRow): ChainedRecord {
     outcome: r.outcome,
     requestId: r.request_id,
     traceId: r.trace_id,
-    prevHash: r.prev_hash,
-    hash: r.hash,
+    prevHash: r.prev_hash ?? '',
+    hash: r.hash ?? '',
   };
 }

@@ -1,11 +1,11 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
-import { Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { pgErrorCode, PG_UNIQUE_VIOLATION, type Db } from '../store/Db.js';
-import { chain, GENESIS_HASH, type AuditEntry, type ChainedRecord } from './auditChain.js';
+import type { AuditEntry } from './auditChain.js';
 
-const COLUMNS = 11;
-/** Appends lost to other replicas in a row before a batch fails (each re-reads the tail). */
-const MAX_RELINKS = 50;
+const COLUMNS = 8;
+/** A batch whose sequence value the sequencer sealed as a gap is retried with new values this often. */
+const MAX_RETRIES = 3;
 const tracer = trace.getTracer('patient-rpc.audit');
 
 export interface AuditWriterOptions {
@@ -17,19 +17,19 @@ export interface AuditWriterOptions {
  * Appends audit records with group commit: callers wait until their record is committed,
  * and records arriving while a commit is in flight go together in the next one.
  *
- * A batch is one INSERT (one round trip, atomic on its own), linked to the tail this writer
- * last wrote or read. `seq` is the primary key and committed records never change, so a
- * batch either extends the real tail or collides with a record another replica appended
- * first; then the writer reads the new tail, relinks the batch and tries again. The chain
- * stays linear however many replicas write, with no lock held across round trips.
+ * A batch is one INSERT (one round trip, atomic on its own) that takes each record's `seq`
+ * from the `audit_log_seq` sequence: nothing is read first and nothing links to another
+ * record, so replicas append side by side without contending. The sequencer
+ * (ledger/Checkpointer.ts) then puts the records into the Merkle tree in seq order. The
+ * only collision left is with a gap the sequencer sealed (a sequence value it judged
+ * abandoned); the batch is then retried with new values and counted.
  */
 export class AuditWriter {
   #queue: Array<{ entry: AuditEntry; done: (error?: unknown) => void }> = [];
-  /** The chain's tail as this writer last saw it; undefined = read it first. */
-  #tail: { seq: bigint; hash: string } | undefined;
   #flushing: Promise<void> | undefined;
   readonly #latency: Histogram;
   readonly #batchSize: Histogram;
+  readonly #retries: Counter;
 
   constructor(
     private readonly db: Db,
@@ -46,6 +46,11 @@ export class AuditWriter {
       name: 'audit_commit_batch_size',
       help: 'Audit records committed per transaction (group commit).',
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
+      registers: [registry],
+    });
+    this.#retries = new Counter({
+      name: 'audit_append_retries_total',
+      help: 'Audit batches committed again because a sequence value they took had been sealed as a gap (expected 0).',
       registers: [registry],
     });
   }
@@ -99,44 +104,27 @@ export class AuditWriter {
 
   async #commit(entries: AuditEntry[]): Promise<void> {
     this.#batchSize.observe(entries.length);
-    for (let relinks = 0; ; relinks++) {
-      const last = (this.#tail ??= await this.#readTail());
-      const records = chain(entries, last, new Date());
+    const time = new Date().toISOString();
+    const params = entries.flatMap((e) => [
+      time,
+      e.actor,
+      e.role,
+      e.action,
+      e.patientId,
+      e.outcome,
+      e.requestId,
+      e.traceId,
+    ]);
+    for (let retries = 0; ; retries++) {
       try {
-        await this.db.query(insertSql(records.length), records.flatMap(recordParams));
+        await this.db.query(insertSql(entries.length), params);
+        return;
       } catch (error) {
-        this.#tail = undefined;
-        if (pgErrorCode(error) === PG_UNIQUE_VIOLATION && relinks < MAX_RELINKS) continue;
-        throw error;
+        if (pgErrorCode(error) !== PG_UNIQUE_VIOLATION || retries >= MAX_RETRIES) throw error;
+        this.#retries.inc();
       }
-      const end = records.at(-1)!;
-      this.#tail = { seq: end.seq, hash: end.hash };
-      return;
     }
   }
-
-  async #readTail(): Promise<{ seq: bigint; hash: string }> {
-    const [tail] = await this.db.query<{ seq: string; hash: string }>(
-      'SELECT seq::text AS seq, hash FROM audit_log ORDER BY audit_log.seq DESC LIMIT 1',
-    );
-    return tail ? { seq: BigInt(tail.seq), hash: tail.hash } : { seq: 0n, hash: GENESIS_HASH };
-  }
-}
-
-function recordParams(r: ChainedRecord): unknown[] {
-  return [
-    r.seq.toString(),
-    r.time.toISOString(),
-    r.actor,
-    r.role,
-    r.action,
-    r.patientId,
-    r.outcome,
-    r.requestId,
-    r.traceId,
-    r.prevHash,
-    r.hash,
-  ];
 }
 
 const insertSqlCache = new Map<number, string>();
@@ -145,9 +133,9 @@ function insertSql(rows: number): string {
   if (!sql) {
     const values = Array.from({ length: rows }, (_, i) => {
       const p = Array.from({ length: COLUMNS }, (_, c) => `$${i * COLUMNS + c + 1}`);
-      return `(${p[0]}::bigint, ${p[1]}::timestamptz, ${p.slice(2).join(', ')})`;
+      return `(${p[0]}::timestamptz, ${p.slice(1).join(', ')})`;
     });
-    sql = `INSERT INTO audit_log (seq, time, actor, role, action, patient_id, outcome, request_id, trace_id, prev_hash, hash) VALUES ${values.join(', ')}`;
+    sql = `INSERT INTO audit_log (time, actor, role, action, patient_id, outcome, request_id, trace_id) VALUES ${values.join(', ')}`;
     if (insertSqlCache.size < 1024) insertSqlCache.set(rows, sql);
   }
   return sql;

@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
 
+// The hash chain that linked audit records before the ledger: each record carried the hash
+// of the one before. It serialised every append of every replica on one tail and, unkeyed,
+// could be recomputed by anyone who edits a record; records are now appended by sequence
+// and linked by the signed Merkle tree (ledger/). The chain stays verifiable for the
+// records written under it, which also become the tree's first leaves.
+
 /** What is recorded for one access to patient data. */
 export interface AuditEntry {
   actor: string;
@@ -11,7 +17,7 @@ export interface AuditEntry {
   traceId: string;
 }
 
-/** An entry placed in the chain. */
+/** An entry placed in the chain (records written before the ledger). */
 export interface ChainedRecord extends AuditEntry {
   seq: bigint;
   time: Date;
@@ -38,7 +44,7 @@ export function hashRecord(r: Omit<ChainedRecord, 'hash'>): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-/** Chains `entries` after the record (`seq`, `hash`) currently last. */
+/** Chains `entries` after the record (`seq`, `hash`) currently last: how those records were written. */
 export function chain(
   entries: readonly AuditEntry[],
   last: { seq: bigint; hash: string },

@@ -39,8 +39,7 @@ export interface AuditedUnaryDeps {
   metrics: GrpcMetrics;
 }
 
-type UnaryMethod =
-  'GetPatient' | 'ListPatients' | 'CreatePatient' | 'SubmitQuestionnaire' | 'ListAuditRecords' | 'GetImport';
+type UnaryMethod = Exclude<keyof PatientServiceHandlers & string, 'ImportResponses'>;
 type RequestOf<K extends UnaryMethod> =
   PatientServiceHandlers[K] extends handleUnaryCall<infer Req, infer _> ? Req : never;
 type ResponseOf<K extends UnaryMethod> =

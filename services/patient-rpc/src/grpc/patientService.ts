@@ -11,7 +11,9 @@ import {
   type PatientServiceHandlers,
 } from '@patient-mesh/runtime';
 import type { Counter } from 'prom-client';
-import type { AuditLog } from '../audit/AuditLog.js';
+import { toAuditRecord, type AuditLog } from '../audit/AuditLog.js';
+import { isProofMissing, type AuditProofs } from '../audit/ledger/AuditProofs.js';
+import { MissingRecordsError } from '../audit/ledger/storedTree.js';
 import { decodePageToken, encodePageToken } from '../domain/pageToken.js';
 import { UUID_PATTERN, uuidv7 } from '../domain/uuidv7.js';
 import type { PatientRepository } from '../patients/PatientRepository.js';
@@ -24,6 +26,7 @@ const tracer = trace.getTracer('patient-rpc.questionnaires');
 export interface PatientServiceDeps extends AuditedUnaryDeps {
   patients: PatientRepository;
   auditLog: AuditLog;
+  auditProofs: AuditProofs;
   submissions: Counter<'instrument' | 'outcome'>;
 }
 
@@ -36,6 +39,21 @@ const pageSize = (value: number, fallback: number, max: number): number => {
   if (value < 0 || value > max) throw invalidArgument('page_size', `must be between 0 and ${max}`);
   return value || fallback;
 };
+
+/** A tree size or seq: a decimal int64 string within JavaScript's safe integers; '' when optional. */
+const position = (field: string, value: string, optional = false): number | undefined => {
+  if (optional && value === '') return undefined;
+  if (!/^[1-9][0-9]{0,15}$/.test(value) || !Number.isSafeInteger(Number(value)))
+    throw invalidArgument(field, 'must be a positive integer');
+  return Number(value);
+};
+
+/** Proofs the log can no longer give: it lacks records a signed checkpoint covers. */
+const dataLoss = <T>(proof: Promise<T>): Promise<T> =>
+  proof.catch((error: unknown) => {
+    if (error instanceof MissingRecordsError) throw new RpcError(status.DATA_LOSS, error.message);
+    throw error;
+  });
 
 const pageAfter = (token: string): string | undefined => {
   try {
@@ -50,9 +68,15 @@ export function createPatientHandlers(
   deps: PatientServiceDeps,
 ): Pick<
   PatientServiceHandlers,
-  'GetPatient' | 'ListPatients' | 'CreatePatient' | 'SubmitQuestionnaire' | 'ListAuditRecords'
+  | 'GetPatient'
+  | 'ListPatients'
+  | 'CreatePatient'
+  | 'SubmitQuestionnaire'
+  | 'ListAuditRecords'
+  | 'GetAuditProof'
+  | 'GetAuditConsistency'
 > {
-  const { patients, auditLog } = deps;
+  const { patients, auditLog, auditProofs } = deps;
   return {
     GetPatient: auditedUnary(
       'GetPatient',
@@ -154,6 +178,49 @@ export function createPatientHandlers(
           return {
             records,
             nextPageToken: more ? Buffer.from(records.at(-1)!.seq).toString('base64url') : '',
+          };
+        },
+      },
+      deps,
+    ),
+
+    GetAuditProof: auditedUnary(
+      'GetAuditProof',
+      {
+        action: 'audit.proof',
+        patientIds: (_req, res) => [res?.record?.patientId ?? ''],
+        async handle(req) {
+          const seq = position('seq', req.seq)!;
+          const proof = await dataLoss(auditProofs.inclusion(seq, position('tree_size', req.treeSize, true)));
+          if (isProofMissing(proof)) throw new RpcError(status.NOT_FOUND, proof.missing);
+          return {
+            record: toAuditRecord(proof.row),
+            leafData: proof.leafData,
+            leafIndex: String(proof.leafIndex),
+            treeSize: String(proof.treeSize),
+            inclusion: proof.inclusion,
+            checkpoint: proof.checkpoint,
+          };
+        },
+      },
+      deps,
+    ),
+
+    GetAuditConsistency: auditedUnary(
+      'GetAuditConsistency',
+      {
+        action: 'audit.consistency',
+        patientIds: () => [''],
+        async handle(req) {
+          const from = position('from_size', req.fromSize)!;
+          const proof = await dataLoss(auditProofs.consistency(from, position('to_size', req.toSize, true)));
+          if (isProofMissing(proof)) throw new RpcError(status.NOT_FOUND, proof.missing);
+          return {
+            fromSize: String(proof.fromSize),
+            toSize: String(proof.toSize),
+            consistency: proof.consistency,
+            fromCheckpoint: proof.fromCheckpoint ?? '',
+            toCheckpoint: proof.toCheckpoint,
           };
         },
       },

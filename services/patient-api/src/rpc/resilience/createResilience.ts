@@ -25,6 +25,8 @@ export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
   'GetPatient',
   'ListPatients',
   'ListAuditRecords',
+  'GetAuditProof',
+  'GetAuditConsistency',
   'GetImport',
   'SubmitQuestionnaire',
 ]);

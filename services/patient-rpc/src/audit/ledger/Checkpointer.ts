@@ -1,11 +1,12 @@
 import { appendFile } from 'node:fs/promises';
 import type { Logger } from '@patient-mesh/runtime';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Db, Queryable } from '../../store/Db.js';
 import { formatCheckpoint, type NoteSigner } from './checkpoint.js';
 import { AUDIT_COLUMNS, type AuditRow } from '../AuditLog.js';
 import { auditLeafHash } from './leafData.js';
-import { CompactRange } from './merkle.js';
+import { CompactRange, type Hash } from './merkle.js';
+import { storeCompletedTiles } from './storedTree.js';
 
 /** Advisory lock key of the one sequencer at a time: "patient-mesh audit ledger". */
 const LEDGER_LOCK = 7_215_002;
@@ -15,6 +16,8 @@ export interface CheckpointerOptions {
   origin: string;
   intervalMs: number;
   maxBatch: number;
+  /** A hole in seq (a sequence value whose transaction never committed) older than this is sealed. */
+  gapGraceMs: number;
   /** Append each checkpoint to this file (JSON lines); empty: no file. */
   file: string;
 }
@@ -35,14 +38,19 @@ export interface SignedCheckpoint {
 }
 
 /**
- * Puts the audit trail into a Merkle tree (RFC 9162: one leaf per record, in seq order)
- * and signs a checkpoint of it (C2SP tlog-checkpoint: origin, size, root) every
+ * The sequencer: puts the audit trail into a Merkle tree (RFC 9162: one leaf per record, in
+ * seq order) and signs a checkpoint of it (C2SP tlog-checkpoint: origin, size, root) every
  * `intervalMs` when there are new records. One replica at a time does it: each round is a
  * transaction that first takes a transaction-scoped advisory lock, so a replica that dies
  * mid-round releases it with its rolled-back work and the next round, on any replica,
  * starts from the last committed checkpoint. The tree's right border is stored with each
  * checkpoint, so a round reads only the new records. Checkpoints are published outside
  * the database: a log line, `file` (development), and the admin endpoint.
+ *
+ * Writers take seq from a sequence and commit in any order, so a round extends the tree by
+ * the gap-free run of seq after it. A hole that outlives `gapGraceMs` is a sequence value
+ * whose transaction rolled back (a failed or killed append): the round seals it with an
+ * `audit.gap` record, which is as much part of the signed trail as any other.
  */
 export class Checkpointer {
   #timer: NodeJS.Timeout | undefined;
@@ -50,6 +58,8 @@ export class Checkpointer {
   readonly #made: Counter;
   readonly #size: Gauge;
   readonly #lag: Gauge;
+  readonly #delay: Histogram;
+  readonly #gaps: Counter;
   readonly #now: () => number;
 
   constructor(
@@ -70,6 +80,17 @@ export class Checkpointer {
     this.#lag = new Gauge({
       name: 'audit_integration_lag_seconds',
       help: 'Age of the oldest audit record no checkpoint covers yet, at the last round (0 when all are covered).',
+      registers: [deps.registry],
+    });
+    this.#delay = new Histogram({
+      name: 'audit_integration_delay_seconds',
+      help: 'Time from an audit record being appended to its integration into the signed tree.',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+      registers: [deps.registry],
+    });
+    this.#gaps = new Counter({
+      name: 'audit_sequence_gaps_total',
+      help: 'Sequence values sealed with an audit.gap record (appends whose transaction never committed).',
       registers: [deps.registry],
     });
   }
@@ -116,21 +137,23 @@ export class Checkpointer {
     const [lock] = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [LEDGER_LOCK]);
     if (!lock?.locked) return undefined;
     const range = await latestRange(tx);
-    this.#size.set(range.size);
-    const rows = await tx.query<AuditRow>(
-      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY audit_log.seq LIMIT $2`,
-      [range.size, this.options.maxBatch],
-    );
-    // Only a gap-free run of seq extends the tree (the writers keep seq contiguous).
-    let taken = 0;
+    const from = range.size;
+    this.#size.set(from);
+    let rows = await this.#after(tx, from);
+    if (await this.#sealGaps(tx, from, rows)) rows = await this.#after(tx, from);
+    const leaves: Hash[] = [];
+    const now = this.#now();
     for (const row of rows) {
       if (Number(row.seq) !== range.size + 1) break;
-      range.append(auditLeafHash(row));
-      taken++;
+      const leaf = auditLeafHash(row);
+      range.append(leaf);
+      leaves.push(leaf);
+      this.#delay.observe(Math.max(0, (now - new Date(row.time).getTime()) / 1000));
     }
-    const pending = rows[taken];
-    this.#lag.set(pending ? Math.max(0, (this.#now() - new Date(pending.time).getTime()) / 1000) : 0);
-    if (taken === 0) return undefined;
+    const pending = rows[leaves.length];
+    this.#lag.set(pending ? Math.max(0, (now - new Date(pending.time).getTime()) / 1000) : 0);
+    if (leaves.length === 0) return undefined;
+    await storeCompletedTiles(tx, from, leaves);
     const root = range.root();
     const note = this.deps.signer.sign(formatCheckpoint({ origin: this.options.origin, size: range.size, root }));
     await tx.query(
@@ -138,6 +161,48 @@ export class Checkpointer {
       [range.size, root, Buffer.concat(range.hashes), note],
     );
     return { size: range.size, root, note };
+  }
+
+  /** The records after the tree, in seq order, at most one batch. */
+  #after(tx: Queryable, size: number): Promise<AuditRow[]> {
+    return tx.query<AuditRow>(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY audit_log.seq LIMIT $2`,
+      [size, this.options.maxBatch],
+    );
+  }
+
+  /**
+   * Seals the holes in seq before records older than the grace time with `audit.gap`
+   * records (at most one batch of them a round). A writer whose transaction is still open
+   * holds its seq in the primary key: the INSERT waits for it and, if it commits, keeps the
+   * writer's record. True when any was sealed.
+   */
+  async #sealGaps(tx: Queryable, size: number, rows: readonly AuditRow[]): Promise<boolean> {
+    const holes: number[] = [];
+    let expected = size + 1;
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      if (seq > expected) {
+        if (this.#now() - new Date(row.time).getTime() < this.options.gapGraceMs) break;
+        for (let s = expected; s < seq && holes.length < this.options.maxBatch; s++) holes.push(s);
+      }
+      expected = seq + 1;
+    }
+    if (holes.length === 0) return false;
+    const sealed = await tx.query<{ seq: string }>(
+      `INSERT INTO audit_log (seq, time, actor, role, action, patient_id, outcome, request_id, trace_id)
+       SELECT s, now(), 'audit-sequencer', 'system', 'audit.gap', '', 'error', '', '' FROM unnest($1::bigint[]) AS s
+       ON CONFLICT (seq) DO NOTHING RETURNING seq::text AS seq`,
+      [holes],
+    );
+    if (sealed.length > 0) {
+      this.#gaps.inc(sealed.length);
+      this.deps.logger.warn(
+        { from: sealed[0]!.seq, to: sealed.at(-1)!.seq, count: sealed.length },
+        'audit sequence gap sealed: appends that never committed',
+      );
+    }
+    return true;
   }
 }
 

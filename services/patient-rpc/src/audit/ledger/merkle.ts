@@ -89,11 +89,24 @@ export class CompactRange {
   }
 }
 
+/**
+ * MTH(D[start:end]) of some tree, however it is stored: proofs are built from these
+ * subtree hashes alone, so a tree kept as leaves in memory and one kept in a database
+ * (ledger/storedTree.ts) share the algorithms below.
+ */
+export type SubtreeHasher = (start: number, end: number) => Hash;
+
 /** RFC 9162 2.1.3.1: the inclusion proof of leaf `index` in the tree of the first `size` of `leaves`. */
 export function inclusionProof(index: number, size: number, leaves: readonly Hash[]): Hash[] {
   checkTree(size, leaves);
+  return inclusionProofOf(index, size, (start, end) => subtreeRoot(leaves, start, end));
+}
+
+/** The inclusion proof of leaf `index` in a tree of `size` whose subtree hashes `mth` gives. */
+export function inclusionProofOf(index: number, size: number, mth: SubtreeHasher): Hash[] {
+  if (!isSize(size) || size === 0) throw new RangeError(`no inclusion proof in a tree of size ${size}`);
   if (!isSize(index) || index >= size) throw new RangeError(`leaf index ${index} is not in a tree of size ${size}`);
-  return path(index, leaves, 0, size);
+  return path(index, mth, 0, size);
 }
 
 /** RFC 9162 2.1.3.2: true when `proof` proves `leaf` at `index` in a tree of `size` with `root`. */
@@ -119,8 +132,14 @@ export function verifyInclusion(index: number, size: number, leaf: Hash, proof: 
 /** RFC 9162 2.1.4.1: the consistency proof between the trees of the first `m` and `n` leaves (0 < m <= n). */
 export function consistencyProof(m: number, n: number, leaves: readonly Hash[]): Hash[] {
   checkTree(n, leaves);
-  if (!isSize(m) || m === 0 || m > n) throw new RangeError(`no consistency proof from size ${m} to size ${n}`);
-  return subproof(m, leaves, 0, n, true);
+  return consistencyProofOf(m, n, (start, end) => subtreeRoot(leaves, start, end));
+}
+
+/** The consistency proof between sizes `m` and `n` of a tree whose subtree hashes `mth` gives. */
+export function consistencyProofOf(m: number, n: number, mth: SubtreeHasher): Hash[] {
+  if (!isSize(m) || !isSize(n) || m === 0 || m > n)
+    throw new RangeError(`no consistency proof from size ${m} to size ${n}`);
+  return subproof(m, mth, 0, n, true);
 }
 
 /**
@@ -163,21 +182,21 @@ function subtreeRoot(leaves: readonly Hash[], start: number, end: number): Hash 
 }
 
 /** PATH(m, D[start:end]) of RFC 9162 2.1.3.1, from the leaf's sibling up. */
-function path(m: number, leaves: readonly Hash[], start: number, end: number): Hash[] {
+function path(m: number, mth: SubtreeHasher, start: number, end: number): Hash[] {
   if (end - start === 1) return [];
   const k = splitPoint(end - start);
   return m < k
-    ? [...path(m, leaves, start, start + k), subtreeRoot(leaves, start + k, end)]
-    : [...path(m - k, leaves, start + k, end), subtreeRoot(leaves, start, start + k)];
+    ? [...path(m, mth, start, start + k), mth(start + k, end)]
+    : [...path(m - k, mth, start + k, end), mth(start, start + k)];
 }
 
 /** SUBPROOF(m, D[start:end], b) of RFC 9162 2.1.4.1; `complete` is b (the m-tree is the old tree itself). */
-function subproof(m: number, leaves: readonly Hash[], start: number, end: number, complete: boolean): Hash[] {
-  if (m === end - start) return complete ? [] : [subtreeRoot(leaves, start, end)];
+function subproof(m: number, mth: SubtreeHasher, start: number, end: number, complete: boolean): Hash[] {
+  if (m === end - start) return complete ? [] : [mth(start, end)];
   const k = splitPoint(end - start);
   return m <= k
-    ? [...subproof(m, leaves, start, start + k, complete), subtreeRoot(leaves, start + k, end)]
-    : [...subproof(m - k, leaves, start + k, end, false), subtreeRoot(leaves, start, start + k)];
+    ? [...subproof(m, mth, start, start + k, complete), mth(start + k, end)]
+    : [...subproof(m - k, mth, start + k, end, false), mth(start, start + k)];
 }
 
 function checkTree(size: number, leaves: readonly Hash[]): void {
@@ -185,14 +204,15 @@ function checkTree(size: number, leaves: readonly Hash[]): void {
     throw new RangeError(`tree size ${size} is not between 1 and the ${leaves.length} leaves given`);
 }
 
-function splitPoint(n: number): number {
+/** The largest power of two smaller than `n` (n > 1): where MTH splits a tree of `n` leaves. */
+export function splitPoint(n: number): number {
   let k = 1;
   while (k * 2 < n) k *= 2;
   return k;
 }
 
 const popcount = (n: number): number => n.toString(2).replaceAll('0', '').length;
-const isPowerOfTwo = (n: number): boolean => popcount(n) === 1;
+export const isPowerOfTwo = (n: number): boolean => popcount(n) === 1;
 const isSize = (n: number): boolean => Number.isSafeInteger(n) && n >= 0;
 const isHash = (h: Hash): boolean => Buffer.isBuffer(h) && h.length === HASH_BYTES;
 const isOdd = (n: number): boolean => n % 2 === 1;
