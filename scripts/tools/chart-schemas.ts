@@ -559,7 +559,7 @@ const rpcSchema = chartSchema('patient-rpc values', {
           'Signed checkpoints: the Merkle root (RFC 9162) and size of the trail, signed as a C2SP checkpoint and published outside the database.',
           {
             signingKeyFile: str(
-              'Ed25519 private key (PKCS#8 PEM) that signs them; empty = the file of audit.checkpoints.signingKeySecret when set, else no checkpoints.',
+              'Ed25519 private key (PKCS#8 PEM) that signs them; empty = the file of audit.checkpoints.signingKeySecret when set, else no checkpoints (refused in production).',
             ),
             origin: str("The log's name in every checkpoint and the signing key's name (no spaces or +).", {
               pattern: `^${KEY_NAME}$`,
@@ -569,6 +569,10 @@ const rpcSchema = chartSchema('patient-rpc values', {
               maximum: 60000,
             }),
             maxBatch: int('Most records integrated per checkpoint.', { minimum: 1, maximum: 1000000 }),
+            gapGraceMs: int(
+              'A hole in seq (an append that never committed) older than this is sealed with an audit.gap record; keep it above database.statementTimeoutMs.',
+              { minimum: 100, maximum: 3600000 },
+            ),
             file: str('Also append each checkpoint to this file (JSON lines); a development sink, leave empty here.'),
           },
         ),

@@ -1,7 +1,9 @@
 // patient-rpc signs audit checkpoints with a key the charts mount from a Secret: a whole
 // volume (no subPath) at /etc/patient-mesh/audit, mode 0440 through the fsGroup, that
-// config.audit.checkpoints.signingKeyFile points into; without the Secret, no volume and no
-// key file (the service runs without checkpoints). The public verifier key is for auditors:
+// config.audit.checkpoints.signingKeyFile points into; both charts default to Secret
+// <release>-audit-signing-key. Without one, production is refused at render (as the service
+// refuses it at start); elsewhere there is no volume and no key file, and NOTES warn. The
+// public verifier key is for auditors:
 // NOTES show it with the audit-verify command, and a pod annotation rolls the pods when it
 // changes (the service reads the key once, at start).
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -54,6 +56,7 @@ describe('umbrella defaults: the key from Secret <release>-audit-signing-key', (
       origin: 'patient-mesh/audit',
       intervalMs: 1000,
       maxBatch: 100000,
+      gapGraceMs: 10000,
     });
   });
 
@@ -77,23 +80,31 @@ describe('umbrella defaults: the key from Secret <release>-audit-signing-key', (
     expect(text).toContain(`kubectl port-forward -n ${NS} svc/pm-patient-rpc 9091:9091`);
   });
 
-  it("signingKeySecret '' turns it off in the umbrella too", () => {
-    const off = rendered('patient-mesh', {
-      values: { 'patient-rpc': { audit: { checkpoints: { signingKeySecret: '' } } } },
-    });
-    expect(off.volume).toBeUndefined();
-    expect(off.checkpoints['signingKeyFile']).toBe('');
+  it("signingKeySecret '' is refused in production, in the umbrella too", () => {
+    expect(
+      renderError('patient-mesh', { values: { 'patient-rpc': { audit: { checkpoints: { signingKeySecret: '' } } } } }),
+    ).toMatch(/production needs signed audit checkpoints: set audit.checkpoints.signingKeySecret/);
   });
 });
 
 describe('standalone patient-rpc', () => {
-  it('defaults: no Secret, so no volume, no signingKeyFile, and a warning in NOTES', () => {
+  it('defaults: the key of Secret <release>-audit-signing-key, as in the umbrella', () => {
     const r = rendered('patient-rpc');
+    expect(r.volume?.secret?.secretName).toBe('pm-audit-signing-key');
+    expect(r.checkpoints['signingKeyFile']).toBe('/etc/patient-mesh/audit/signing-key.pem');
+  });
+
+  it('no key at all: refused in production; in development no volume, no signingKeyFile, and a warning in NOTES', () => {
+    expect(renderError('patient-rpc', rpc({ signingKeySecret: '' }))).toMatch(
+      /production needs signed audit checkpoints/,
+    );
+    const development = rpc({ signingKeySecret: '' }, { config: { service: { environment: 'development' } } });
+    const r = rendered('patient-rpc', development);
     expect(r.mount).toBeUndefined();
     expect(r.volume).toBeUndefined();
     expect(r.checkpoints['signingKeyFile']).toBe('');
     expect(r.annotations).not.toHaveProperty('patient-mesh/audit-verifier-key');
-    expect(notes('patient-rpc', { namespace: NS })).toMatch(/Audit checkpoints: WARNING: none signed/);
+    expect(notes('patient-rpc', development)).toMatch(/Audit checkpoints: WARNING: none signed/);
   });
 
   it('a templated Secret name and another key: the file follows the key', () => {
@@ -173,7 +184,12 @@ describe.skipIf(!runtimeBuilt)('the service accepts it (needs npm run build)', a
 
   it.each([
     ['umbrella defaults', 'patient-mesh', {}],
-    ['standalone, no Secret', 'patient-rpc', {}],
+    ['standalone defaults', 'patient-rpc', {}],
+    [
+      'standalone development, no key',
+      'patient-rpc',
+      rpc({ signingKeySecret: '' }, { config: { service: { environment: 'development' } } }),
+    ],
     ['standalone, templated Secret', 'patient-rpc', rpc({ signingKeySecret: '{{ .Release.Name }}-k' })],
   ] as const)('%s', (_name, chart, options) => {
     const objects = render(chart, { namespace: NS, ...options });

@@ -50,7 +50,7 @@ describe('ConfigMap content', () => {
     });
   });
 
-  it('patient-rpc: config values verbatim, lifecycle and tls merged, no database URL', () => {
+  it('patient-rpc: config values verbatim, lifecycle, tls and the audit key file merged, no database URL', () => {
     const values = parse(text('charts/patient-rpc/values.yaml')) as {
       config: Record<string, Record<string, unknown>>;
     };
@@ -67,6 +67,13 @@ describe('ConfigMap content', () => {
         ...values.config['tls'],
         ...MTLS,
         allowedClients: ['spiffe://cluster.local/ns/patient-mesh/sa/pm-patient-api'],
+      },
+      audit: {
+        ...values.config['audit'],
+        checkpoints: {
+          ...(values.config['audit']!['checkpoints'] as object),
+          signingKeyFile: '/etc/patient-mesh/audit/signing-key.pem',
+        },
       },
     });
     expect(config['database']).not.toHaveProperty('url');

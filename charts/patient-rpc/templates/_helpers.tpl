@@ -33,6 +33,9 @@ Checks that cannot be written in values.schema.json. Included by the Deployment.
 {{- if and $dbTls.caSecret $dbTls.caConfigMap }}
 {{- fail "set only one of database.tls.caSecret and database.tls.caConfigMap" }}
 {{- end }}
+{{- if and (eq ((.Values.config.service).environment | default "") "production") (not (include "patient-rpc.auditKey.file" .)) }}
+{{- fail "production needs signed audit checkpoints: set audit.checkpoints.signingKeySecret (a Secret with the Ed25519 key; make one with scripts/audit-key.ts) or config.audit.checkpoints.signingKeyFile" }}
+{{- end }}
 {{- $vkey := .Values.audit.checkpoints.verifierKey }}
 {{- $origin := ((.Values.config.audit).checkpoints).origin | default "" }}
 {{- if and $vkey $origin (ne (first (splitList "+" $vkey)) $origin) }}

@@ -10,7 +10,10 @@ const mtls = {
   PM_TLS__CA_FILE: '/tls/ca.crt',
   PM_TLS__ALLOWED_CLIENTS: '[spiffe://cluster.local/ns/pm/sa/patient-api]',
 };
-const production = { PM_SERVICE__ENVIRONMENT: 'production' };
+const production = {
+  PM_SERVICE__ENVIRONMENT: 'production',
+  PM_AUDIT__CHECKPOINTS__SIGNING_KEY_FILE: '/audit/signing-key.pem',
+};
 const dbTls = { PM_DATABASE__TLS__MODE: 'verify-full', PM_DATABASE__TLS__CA_FILE: '/pg/ca.crt' };
 const url = 'postgres://rpc:secret@db.pm.svc:5432/patients';
 
@@ -28,6 +31,14 @@ function refusal(env: Record<string, string>): string {
 describe('patient-rpc config: trust', () => {
   it('accepts production with mTLS and verify-full to PostgreSQL', () => {
     expect(refusal({ ...production, ...mtls, ...dbTls, PM_DATABASE__URL: url })).toBe('ok');
+  });
+
+  it('refuses production without a key to sign audit checkpoints, naming the key', () => {
+    const { PM_AUDIT__CHECKPOINTS__SIGNING_KEY_FILE: _key, ...unsigned } = production;
+    expect(refusal({ ...unsigned, ...mtls, ...dbTls, PM_DATABASE__URL: url })).toMatch(
+      /^audit\.checkpoints\.signingKeyFile: production needs signed audit checkpoints/,
+    );
+    expect(refusal({ ...mtls, ...dbTls, PM_DATABASE__URL: url })).toBe('ok');
   });
 
   it('refuses plaintext between the services in production', () => {

@@ -86,7 +86,7 @@ export const rpcConfigSchema = z
          */
         checkpoints: z
           .strictObject({
-            /** Ed25519 private key (PKCS#8 PEM) that signs them; empty: no checkpoints. Mount it from a Secret. */
+            /** Ed25519 private key (PKCS#8 PEM) that signs them; empty: no checkpoints (refused in production). Mount it from a Secret. */
             signingKeyFile: z.string().default(''),
             /** The log's name in every checkpoint, and the signing key's name. */
             origin: z
@@ -162,6 +162,13 @@ export const rpcConfigSchema = z
         code: 'custom',
         path: ['faults', 'enabled'],
         message: 'fault injection cannot be enabled when service.environment is production',
+      });
+    if (c.service.environment === 'production' && !c.audit.checkpoints.signingKeyFile)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['audit', 'checkpoints', 'signingKeyFile'],
+        message:
+          'production needs signed audit checkpoints: mount an Ed25519 key (scripts/audit-key.ts makes one) and set its file',
       });
     refineTls(c.tls, c.service.environment, ctx, {
       key: 'allowedClients',

@@ -1,4 +1,10 @@
 // patient-rpc's library surface, for scripts (the service itself starts from main.ts).
-export { verifyAuditTrail, type AuditVerifyOptions } from './tools/auditVerify.js';
+export {
+  verifyAuditTrail,
+  verifyProofDocument,
+  type AuditVerifyOptions,
+  type ProofDocument,
+} from './tools/auditVerify.js';
+export { verifyCheckpoint } from './audit/ledger/checkpoint.js';
 export { syntheticPatients, type NewPatient } from './domain/syntheticPatients.js';
 export { seededRandom } from './domain/seededRandom.js';

@@ -165,10 +165,10 @@ export class Checkpointer {
 
   /** The records after the tree, in seq order, at most one batch. */
   #after(tx: Queryable, size: number): Promise<AuditRow[]> {
-    return tx.query<AuditRow>(
-      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY audit_log.seq LIMIT $2`,
-      [size, this.options.maxBatch],
-    );
+    return tx.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY audit_log.seq LIMIT $2`, [
+      size,
+      this.options.maxBatch,
+    ]);
   }
 
   /**

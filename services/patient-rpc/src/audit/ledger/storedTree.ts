@@ -51,10 +51,7 @@ export async function storeCompletedTiles(db: Queryable, from: number, leaves: r
 async function insertTiles(db: Queryable, roots: ReadonlyArray<[number, Hash]>): Promise<void> {
   if (roots.length === 0) return;
   const values = roots.map((_, i) => `($${2 * i + 1}::bigint, $${2 * i + 2}::bytea)`).join(', ');
-  await db.query(
-    `INSERT INTO audit_tiles (tile, root) VALUES ${values} ON CONFLICT (tile) DO NOTHING`,
-    roots.flat(),
-  );
+  await db.query(`INSERT INTO audit_tiles (tile, root) VALUES ${values} ON CONFLICT (tile) DO NOTHING`, roots.flat());
 }
 
 /**
@@ -68,7 +65,13 @@ async function insertTiles(db: Queryable, roots: ReadonlyArray<[number, Hash]>):
 export async function proveStored<T>(db: Queryable, size: number, build: (mth: SubtreeHasher) => T): Promise<T> {
   const wantRoots = new Set<number>();
   const wantLeaves = new Set<number>();
-  build(hasher(size, (t) => (wantRoots.add(t), ZERO), (t) => (wantLeaves.add(t), PLACEHOLDER_TILE)));
+  build(
+    hasher(
+      size,
+      (t) => (wantRoots.add(t), ZERO),
+      (t) => (wantLeaves.add(t), PLACEHOLDER_TILE),
+    ),
+  );
 
   const roots = new Map<number, Hash>();
   if (wantRoots.size > 0) {
