@@ -1,7 +1,9 @@
 // One checkpoint sequencer at a time, and another takes over when it dies: two patient-rpc
-// replicas on one PostgreSQL sign checkpoints under read load; one is SIGKILLed, mid-round
-// or not; the other goes on. Every checkpoint either published still verifies against the
-// final log, no tree size is signed twice, and the last checkpoint covers every record.
+// replicas on one PostgreSQL append and sign checkpoints under read load; one is SIGKILLed,
+// mid-round or mid-append or not; the other goes on. An append the kill cut short leaves a
+// hole in seq, which the survivor seals. Every checkpoint either published still verifies
+// against the final log, no tree size is signed twice, and the last checkpoint covers every
+// record, gap-free.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +29,7 @@ it('a second replica takes over checkpointing when the first is killed, with one
         PM_SEED__PATIENTS: seed,
         PM_AUDIT__CHECKPOINTS__FILE: join(dir, `${name}.jsonl`),
         PM_AUDIT__CHECKPOINTS__INTERVAL_MS: '50',
+        PM_AUDIT__CHECKPOINTS__GAP_GRACE_MS: '1000',
       }),
     });
   const a = await replica('a', '3');
@@ -69,8 +72,12 @@ it('a second replica takes over checkpointing when the first is killed, with one
   expect(new Set(sizes).size).toBe(sizes.length); // no size signed twice
   const db = new pg.Client({ connectionString: url });
   await db.connect();
-  const records = Number((await db.query('SELECT count(*) FROM audit_log')).rows[0].count);
+  const { rows } = await db.query<{ records: number; last: number }>(
+    'SELECT count(*)::int AS records, max(seq)::int AS last FROM audit_log',
+  );
   await db.end();
+  const { records, last } = rows[0]!;
+  expect(last).toBe(records); // seq is gap-free: holes the kill left were sealed
   expect(Math.max(...sizes)).toBe(records);
 
   const { stdout } = await run(
