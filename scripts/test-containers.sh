@@ -130,6 +130,8 @@ rm -rf "$CONF" && mkdir -p "$CONF/dev"
 cp "$CONF/dev/jwks.json" "$CONF/jwks.json"
 # Workload certificates (a throwaway CA): the containers talk mTLS, as in production.
 "$NODE_BIN" "$ROOT/scripts/dev-certs.ts" --dir "$CONF/pki" >/dev/null
+# The Ed25519 key that signs audit checkpoints (production refuses to run without one).
+"$NODE_BIN" "$ROOT/scripts/audit-key.ts" --out "$CONF/audit/signing-key.pem" >/dev/null
 ID=spiffe://dev.patient-mesh/ns/local/sa
 TLS_FILES='certFile: /etc/patient-mesh/tls/tls.crt, keyFile: /etc/patient-mesh/tls/tls.key, caFile: /etc/patient-mesh/tls/ca.crt'
 
@@ -141,6 +143,7 @@ admin: { host: 127.0.0.1, port: $RPC_ADMIN }
 database: { pgliteDir: "memory://" }
 auth: { jwksFile: /etc/patient-mesh/jwks/jwks.json }
 tls: { mode: mtls, $TLS_FILES, allowedClients: ["$ID/patient-api"] }
+audit: { checkpoints: { signingKeyFile: /etc/patient-mesh/audit/signing-key.pem, intervalMs: 200 } }
 $LIFECYCLE
 EOF
 cat >"$CONF/api.yaml" <<EOF
@@ -162,7 +165,7 @@ declare -A started_ms
 started_ms[pm-ct-rpc]=$(now_ms)
 docker_ run -d --name pm-ct-rpc "${hardened[@]}" -v "$CONF/rpc.yaml:/etc/patient-mesh/config/config.yaml:ro" \
   -v "$CONF/jwks.json:/etc/patient-mesh/jwks/jwks.json:ro" -v "$CONF/pki/patient-rpc:/etc/patient-mesh/tls:ro" \
-  "patient-mesh/patient-rpc:$TAG" >/dev/null
+  -v "$CONF/audit:/etc/patient-mesh/audit:ro" "patient-mesh/patient-rpc:$TAG" >/dev/null
 started_ms[pm-ct-api]=$(now_ms)
 docker_ run -d --name pm-ct-api "${hardened[@]}" -v "$CONF/api.yaml:/etc/patient-mesh/config/config.yaml:ro" \
   -v "$CONF/jwks.json:/etc/patient-mesh/jwks/jwks.json:ro" -v "$CONF/pki/patient-api:/etc/patient-mesh/tls:ro" \
@@ -196,6 +199,15 @@ TOKEN="$("$NODE_BIN" "$ROOT/scripts/dev-token.ts" --dir "$CONF/dev" --role clini
 status="$("$NODE_BIN" -e 'fetch(process.argv[1],{headers:{authorization:`Bearer ${process.argv[2]}`}}).then(r=>console.log(r.status),e=>console.log(e.message))' \
   "http://127.0.0.1:$API_HTTP/api/v1/patients?limit=1" "$TOKEN")"
 if [[ "$status" == "200" ]]; then ok "GET /api/v1/patients?limit=1 through both containers: 200"; else bad "GET through both containers: $status"; fi
+# The read is audited and, within a round, covered by a signed checkpoint on the admin port.
+checkpoint=""
+for _ in $(seq 1 40); do
+  checkpoint="$("$NODE_BIN" -e 'fetch(process.argv[1]).then(r=>r.text()).then(t=>console.log(t.split("\n")[1]??""),()=>console.log(""))' \
+    "http://127.0.0.1:$RPC_ADMIN/audit/checkpoint")"
+  [[ "$checkpoint" =~ ^[1-9][0-9]*$ ]] && break
+  sleep 0.25
+done
+if [[ "$checkpoint" =~ ^[1-9][0-9]*$ ]]; then ok "pm-ct-rpc: signed audit checkpoint of $checkpoint records"; else bad "pm-ct-rpc: no signed audit checkpoint"; fi
 for svc in api rpc; do log "image patient-mesh/patient-$svc:$TAG: $(($(docker_ image inspect -f '{{.Size}}' "patient-mesh/patient-$svc:$TAG") / 1000000)) MB"; done
 
 # SIGTERM: drain and exit 0 well inside the shutdown budget (api first, like a rollout).
