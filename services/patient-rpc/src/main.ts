@@ -20,7 +20,7 @@ import { AuditLog } from './audit/AuditLog.js';
 import { AuditWriter } from './audit/AuditWriter.js';
 import { AuditProofs } from './audit/ledger/AuditProofs.js';
 import { createNoteSigner } from './audit/ledger/checkpoint.js';
-import { Checkpointer, latestCheckpointNote } from './audit/ledger/Checkpointer.js';
+import { Checkpointer, fileSink, latestCheckpointNote } from './audit/ledger/Checkpointer.js';
 import { rpcConfigSchema, type RpcConfig } from './config.js';
 import { syntheticPatients } from './domain/syntheticPatients.js';
 import { uuidv7 } from './domain/uuidv7.js';
@@ -177,7 +177,7 @@ async function seed(config: RpcConfig, patients: PatientRepository, logger: Logg
   logger.info({ count: config.seed.patients }, 'synthetic patients created');
 }
 
-/** The audit checkpointer, when a signing key is configured (else a warning: no tamper evidence beyond the chain). */
+/** The audit checkpointer, when a signing key is configured (else a warning; production refuses to start without one). */
 function createCheckpointer(
   config: RpcConfig,
   deps: { db: Db; logger: Logger; registry: ReturnType<typeof createRegistry> },
@@ -189,7 +189,12 @@ function createCheckpointer(
   }
   const signer = createNoteSigner(settings.origin, createPrivateKey(readFileSync(settings.signingKeyFile)));
   deps.logger.info({ origin: settings.origin, verifierKey: signer.verifierKey }, 'audit checkpoints signed');
-  return new Checkpointer(settings, { ...deps, signer, logger: deps.logger.child({ component: 'audit-ledger' }) });
+  return new Checkpointer(settings, {
+    ...deps,
+    signer,
+    logger: deps.logger.child({ component: 'audit-ledger' }),
+    sinks: settings.file ? [fileSink(settings.file)] : [],
+  });
 }
 
 /** Calls and connections refused before reaching a handler; every reason starts at 0. */

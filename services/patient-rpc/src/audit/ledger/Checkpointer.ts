@@ -18,15 +18,34 @@ export interface CheckpointerOptions {
   maxBatch: number;
   /** A hole in seq (a sequence value whose transaction never committed) older than this is sealed. */
   gapGraceMs: number;
-  /** Append each checkpoint to this file (JSON lines); empty: no file. */
-  file: string;
 }
+
+/**
+ * Somewhere outside the database that keeps each checkpoint once it is committed: what a
+ * verifier later trusts. Publishing is at least once (a checkpoint may reach a sink again
+ * after a crash); a failure is logged and does not undo the checkpoint. Production users
+ * would add a write-once store here, e.g. an S3 bucket with object lock (PutObject of the
+ * note under its tree size, with the bucket's retention).
+ */
+export interface CheckpointSink {
+  readonly name: string;
+  publish(checkpoint: SignedCheckpoint, time: Date): Promise<void>;
+}
+
+/** Appends each checkpoint to a file as a JSON line {"time", "note"} (development and tests). */
+export const fileSink = (path: string): CheckpointSink => ({
+  name: `file:${path}`,
+  publish: (checkpoint, time) =>
+    appendFile(path, `${JSON.stringify({ time: time.toISOString(), note: checkpoint.note })}\n`),
+});
 
 export interface CheckpointerDeps {
   db: Db;
   signer: NoteSigner;
   logger: Logger;
   registry: Registry;
+  /** Besides the log line and the admin endpoint (which reads the database). */
+  sinks?: readonly CheckpointSink[];
   now?: () => number;
 }
 
@@ -45,7 +64,7 @@ export interface SignedCheckpoint {
  * mid-round releases it with its rolled-back work and the next round, on any replica,
  * starts from the last committed checkpoint. The tree's right border is stored with each
  * checkpoint, so a round reads only the new records. Checkpoints are published outside
- * the database: a log line, `file` (development), and the admin endpoint.
+ * the database: a log line, the sinks (a file in development), and the admin endpoint.
  *
  * Writers take seq from a sequence and commit in any order, so a round extends the tree by
  * the gap-free run of seq after it. A hole that outlives `gapGraceMs` is a sequence value
@@ -121,11 +140,13 @@ export class Checkpointer {
     if (!made) return undefined;
     this.#made.inc();
     this.#size.set(made.size);
-    if (this.options.file)
-      await appendFile(
-        this.options.file,
-        `${JSON.stringify({ time: new Date(this.#now()).toISOString(), note: made.note })}\n`,
-      );
+    const time = new Date(this.#now());
+    for (const sink of this.deps.sinks ?? [])
+      await sink
+        .publish(made, time)
+        .catch((error: unknown) =>
+          this.deps.logger.error({ err: error, sink: sink.name, treeSize: made.size }, 'audit checkpoint sink failed'),
+        );
     this.deps.logger.info(
       { treeSize: made.size, root: made.root.toString('base64'), note: made.note },
       'audit checkpoint',

@@ -57,7 +57,7 @@ describe('stored audit tree (PGlite)', () => {
     await migrate(db, MIGRATIONS);
     for (let i = 0; i < 3; i++) writers.push(new AuditWriter(db, { maxBatch: 64 }, new Registry()));
     checkpointer = new Checkpointer(
-      { origin: ORIGIN, intervalMs: 1000, maxBatch: 700, gapGraceMs: 5000, file: '' },
+      { origin: ORIGIN, intervalMs: 1000, maxBatch: 700, gapGraceMs: 5000 },
       {
         db,
         signer: createNoteSigner(ORIGIN, keys.privateKey),
@@ -100,7 +100,7 @@ describe('stored audit tree (PGlite)', () => {
       for (const m of sizes.filter((m) => m <= size))
         expect(await storedConsistencyProof(db, m, size)).toEqual(consistencyProof(m, size, all));
     }
-  });
+  }, 60_000);
 
   it('proves a record against the signed checkpoint: the leaf is the record, the path reaches the root', async () => {
     const proofs = new AuditProofs(db);
@@ -134,8 +134,33 @@ describe('stored audit tree (PGlite)', () => {
     expect(await storedConsistencyProof(db, 300, 857)).toEqual(consistencyProof(300, 857, all));
   });
 
+  it('publishes each checkpoint to every sink; a failing sink does not undo it or stop the others', async () => {
+    const published: string[] = [];
+    const withSinks = new Checkpointer(
+      { origin: ORIGIN, intervalMs: 1000, maxBatch: 700, gapGraceMs: 5000 },
+      {
+        db,
+        signer: createNoteSigner(ORIGIN, keys.privateKey),
+        logger: createLogger({ level: 'silent' }, { name: 'test' }),
+        registry: new Registry(),
+        sinks: [
+          { name: 'broken', publish: () => Promise.reject(new Error('bucket unreachable')) },
+          { name: 'memory', publish: async (c) => void published.push(c.note) },
+        ],
+      },
+    );
+    await append(1);
+    const made = await withSinks.run();
+    expect(published).toEqual([made!.note]);
+    const [stored] = await db.query<{ note: string }>(
+      'SELECT note FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1',
+    );
+    expect(stored!.note).toBe(made!.note);
+  });
+
   it('waits for a hole in seq, then seals it with an audit.gap record once older than the grace time', async () => {
     // A sequence value taken and never committed: what a failed or killed append leaves.
+    const hole = appended + 1;
     await db.query("SELECT nextval('audit_log_seq')");
     await append(5);
     now = Date.now();
@@ -143,10 +168,11 @@ describe('stored audit tree (PGlite)', () => {
     now += 5000;
     const made = await checkpointer.run();
     expect(made?.size).toBe(appended + 1);
-    const [gap] = await db.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq = 858`);
+    const [gap] = await db.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq = $1`, [hole]);
     expect(gap).toMatchObject({ action: 'audit.gap', actor: 'audit-sequencer', outcome: 'error' });
     const all = await leaves();
     expect(all).toHaveLength(appended + 1);
-    expect(verifyInclusion(858, made!.size, all[858]!, inclusionProof(858, made!.size, all), made!.root)).toBe(true);
+    const leaf = hole - 1;
+    expect(verifyInclusion(leaf, made!.size, all[leaf]!, inclusionProof(leaf, made!.size, all), made!.root)).toBe(true);
   });
 });
