@@ -29,9 +29,12 @@ const brand = Symbol.for('patient-mesh.CheckpointError');
 export class CheckpointError extends Error {
   readonly [brand] = true;
   override readonly name = 'CheckpointError';
+  /** A plain field, not a parameter property: scripts import this module into Node's type stripping. */
+  readonly reason: string;
 
-  constructor(readonly reason: string) {
+  constructor(reason: string) {
     super(`checkpoint rejected: ${reason}`);
+    this.reason = reason;
   }
 }
 
