@@ -52,7 +52,7 @@ export const auditRecordSchema = z
 /** A position in the audit log (seq, or a tree size): a positive decimal integer. */
 const logPosition = z
   .string()
-  .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer')
+  .regex(/^[1-9][0-9]{0,15}$/, { message: 'must be a positive integer', abort: true })
   .refine((v) => Number.isSafeInteger(Number(v)), 'must be at most 2^53 - 1');
 
 export const auditProofParamsSchema = z.strictObject({ seq: logPosition });
