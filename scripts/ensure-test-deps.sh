@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test tiers use, when missing: PostgreSQL 15 (a real
 # server for the PostgreSQL suites), Prometheus (promtool and a live server for the
-# observability tier), Python's gRPC (an independent, non-Node gRPC client) and wrk (the
-# benchmarks' paced load).
+# observability tier), Python's gRPC (an independent, non-Node gRPC client), Python's
+# cryptography (Ed25519 for the independent audit proof verifier) and wrk (the benchmarks'
+# paced load).
 set -euo pipefail
 
 need=()
 [[ -x /usr/lib/postgresql/15/bin/postgres ]] || need+=(postgresql-15)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 /usr/bin/python3 -c 'import grpc, grpc_tools' >/dev/null 2>&1 || need+=(python3-grpcio python3-grpc-tools python3-protobuf)
+/usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || need+=(python3-cryptography)
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 
 if ((${#need[@]} == 0)); then exit 0; fi
