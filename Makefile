@@ -24,6 +24,7 @@ dev: build ## Run both services locally on the embedded store; prints a curl lin
 	npm run dev
 
 test: install ## Everything CI runs: system deps, build, lint, unit + integration + chart tests
+	bash scripts/lint-scripts.sh
 	bash scripts/test.sh
 
 test-unit: build ## Unit tests only
@@ -35,8 +36,9 @@ test-integration: build ## Cross-process tests (real processes, PGlite and Postg
 charts-test: install ## helm lint/template over value sets, schema validation, invariants
 	npm exec -- vitest run --project charts
 
-lint: install ## ESLint and Prettier check
+lint: install ## TypeScript, ESLint and Prettier; shellcheck over the scripts, actionlint over the workflows
 	npm run lint
+	bash scripts/lint-scripts.sh
 
 format: install ## Apply Prettier
 	npm run format
@@ -60,8 +62,15 @@ kind-up: ## Full stack in kind: cluster, images, observability, umbrella chart (
 kind-down: ## Delete the kind cluster
 	bash scripts/kind-down.sh
 
+# The check's token: $TOKEN, else a clinician token minted with the dev key whose JWKS kind-up
+# put into the cluster ($PM_DEV_DIR, default .dev). ROLLOUT_URL: the API as kind publishes it.
+ROLLOUT_URL ?= http://127.0.0.1:8080
 rollout-check: ## Restart both Deployments under load in the kind cluster; fails on any failed request
-	npm exec -- node scripts/rollout-check.ts --context kind-patient-mesh --namespace patient-mesh --release patient-mesh
+	@if [[ -z "$${TOKEN:-}" && ! -f "$${PM_DEV_DIR:-.dev}/dev-key.private.jwk.json" ]]; then \
+	  echo "rollout-check: no TOKEN and no dev key in $${PM_DEV_DIR:-.dev}/: run make kind-up first" >&2; exit 64; fi
+	TOKEN="$${TOKEN:-$$(npm exec -- node scripts/dev-token.ts --dir "$${PM_DEV_DIR:-.dev}" --role clinician --sub rollout-check)}" \
+	  npm exec -- node scripts/rollout-check.ts --context kind-patient-mesh --namespace patient-mesh --release patient-mesh \
+	  --url "$(ROLLOUT_URL)"
 
 charts-generate: install ## Regenerate values.schema.json files and the values reference in docs/operations.md
 	npm exec -- node scripts/tools/chart-schemas.ts && npm exec -- node scripts/tools/values-reference.ts

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Deletes the kind cluster made by scripts/kind-up.sh (and everything in it).
-# The dev signing key in .dev/ and the local images are kept.
+# The dev keys in .dev/ (PM_DEV_DIR) and the local images are kept: a new kind-up reuses them.
 set -euo pipefail
 
 CLUSTER_NAME="${CLUSTER_NAME:-patient-mesh}"

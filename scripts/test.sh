@@ -2,7 +2,7 @@
 # `make test` and CI: system packages, build, lint, then every vitest project once with
 # a JSON report; ends with one line "N passed, N failed" and a non-zero exit on failure.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 bash scripts/ensure-test-deps.sh || exit 1
 npm run build || exit 1

@@ -56,10 +56,10 @@ describe('kind-up bootstraps cert-manager for the charts', () => {
     const releaseAt = kindUp.indexOf('"$HELM" upgrade --install "$RELEASE"');
     expect(createdAt).toBeGreaterThan(0);
     expect(releaseAt).toBeGreaterThan(createdAt);
-    expect(kindUp).toContain(
-      '"$ROOT/scripts/audit-key.ts" --out "$ROOT/.dev/audit-signing-key.pem" --origin patient-mesh/audit',
-    );
-    expect(kindUp).toContain('--from-file=signing-key.pem="$ROOT/.dev/audit-signing-key.pem"');
+    // The key lives in $PM_DEV_DIR (default .dev); kind-up.test.ts runs kind-up and checks the Secret's content.
+    expect(kindUp).toContain('AUDIT_KEY_FILE="$DEV_DIR/audit-signing-key.pem"');
+    expect(kindUp).toContain('"$ROOT/scripts/audit-key.ts" --out "$AUDIT_KEY_FILE" --origin patient-mesh/audit');
+    expect(kindUp).toContain('--from-file=signing-key.pem="$AUDIT_KEY_FILE"');
     expect(kindUp).toContain('--set "patient-rpc.audit.checkpoints.signingKeySecret=$AUDIT_KEY_SECRET"');
     expect(kindUp).toContain('--set-string "patient-rpc.audit.checkpoints.verifierKey=$AUDIT_VERIFIER_KEY"');
     // The Secret key and the origin are the chart's defaults.
