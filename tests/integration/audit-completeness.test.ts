@@ -10,10 +10,10 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { metricValue } from '../support/metrics.ts';
 import { apiEnv, createDatabase, ROOT, rpcEnv, startService, testAuditKey } from '../support/services.ts';
+import { withDb } from '../support/db.ts';
 import { createTestKeys } from '../support/tokens.ts';
 
 const run = promisify(execFile);
@@ -217,16 +217,6 @@ describe('audit completeness under a read load on two replicas', () => {
     expect(stdout).toMatch(new RegExp(`audit log matches \\d+ signed checkpoints \\(${total} records\\)`));
   });
 });
-
-async function withDb<T>(url: string, fn: (db: pg.Client) => Promise<T>): Promise<T> {
-  const db = new pg.Client({ connectionString: url });
-  await db.connect();
-  try {
-    return await fn(db);
-  } finally {
-    await db.end();
-  }
-}
 
 async function countRecords(url: string): Promise<number> {
   return withDb(url, async (db) => Number((await db.query('SELECT count(*) AS n FROM audit_log')).rows[0].n));

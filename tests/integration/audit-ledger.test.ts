@@ -13,7 +13,7 @@ import { createPrivateKey } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
+import type pg from 'pg';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { AUDIT_COLUMNS, toChained, type AuditRow } from '../../services/patient-rpc/src/audit/AuditLog.ts';
 import { chain, hashRecord, GENESIS_HASH } from '../../services/patient-rpc/src/audit/auditChain.ts';
@@ -27,6 +27,7 @@ import { migrate } from '../../services/patient-rpc/src/store/migrate.ts';
 import { AUDIT_ORIGIN, createAuditKey } from '../support/auditKey.ts';
 import { request } from '../support/http.ts';
 import { apiEnv, ROOT, rpcEnv, startService, testAuditKey } from '../support/services.ts';
+import { withDb } from '../support/db.ts';
 import { createTestKeys } from '../support/tokens.ts';
 
 const MIGRATIONS = join(ROOT, 'services/patient-rpc/migrations');
@@ -36,16 +37,6 @@ const run = promisify(execFile);
 let base: string;
 let checkpointsFile: string;
 let sizes: number[];
-
-async function withDb<T>(url: string, fn: (db: pg.Client) => Promise<T>): Promise<T> {
-  const db = new pg.Client({ connectionString: url });
-  await db.connect();
-  try {
-    return await fn(db);
-  } finally {
-    await db.end();
-  }
-}
 
 /** A copy of the finished store, tampered with by `change` as the tables' owner. */
 async function tampered(name: string, change: (db: pg.Client) => Promise<void>): Promise<string> {

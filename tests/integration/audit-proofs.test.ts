@@ -12,7 +12,6 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AUDIT_COLUMNS, type AuditRow } from '../../services/patient-rpc/src/audit/AuditLog.ts';
 import { createNoteSigner, verifyCheckpoint } from '../../services/patient-rpc/src/audit/ledger/checkpoint.ts';
@@ -29,6 +28,7 @@ import {
   testAuditKey,
   type ServiceProcess,
 } from '../support/services.ts';
+import { withDb } from '../support/db.ts';
 import { createTestKeys } from '../support/tokens.ts';
 
 const run = promisify(execFile);
@@ -85,16 +85,6 @@ let auditor: string;
 let early: { size: number; note: string };
 let later: { size: number; note: string };
 let files = 0;
-
-async function withDb<T>(fn: (db: pg.Client) => Promise<T>): Promise<T> {
-  const db = new pg.Client({ connectionString: dbUrl });
-  await db.connect();
-  try {
-    return await fn(db);
-  } finally {
-    await db.end();
-  }
-}
 
 /** The checkpoints patient-rpc has published outside the database so far: what an auditor keeps. */
 const publishedNotes = (): string[] =>
@@ -185,7 +175,9 @@ async function readWave(pages: number, ids: string[]): Promise<{ size: number; n
     expect((await request(`${apiUrl}/api/v1/patients?limit=100`, { token: clinician })).status).toBe(200);
   for (const id of ids)
     expect((await request(`${apiUrl}/api/v1/patients/${id}`, { token: clinician })).status).toBe(200);
-  const last = await withDb(async (db) => Number((await db.query('SELECT max(seq) AS n FROM audit_log')).rows[0].n));
+  const last = await withDb(dbUrl, async (db) =>
+    Number((await db.query('SELECT max(seq) AS n FROM audit_log')).rows[0].n),
+  );
   const logged = await rpc.waitForLog((r) => r.msg === 'audit checkpoint' && Number(r['treeSize']) >= last);
   return { size: Number(logged['treeSize']), note: String(logged['note']) };
 }
@@ -325,6 +317,7 @@ describe('audit proofs verified offline by two independent verifiers', () => {
     ]);
     // Yet the proof is right: it links the root of the first `unsigned` records in the log to the signed one.
     const rows = await withDb(
+      dbUrl,
       async (db) =>
         (
           await db.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq <= $1 ORDER BY audit_log.seq`, [
@@ -464,6 +457,7 @@ describe('audit proofs verified offline by two independent verifiers', () => {
       expect.objectContaining({ action: 'audit.proof', actor: AUDITOR, role: 'auditor', outcome: 'ok' }),
     ]);
     const refused = await withDb(
+      dbUrl,
       async (db) =>
         (await db.query('SELECT actor, action, outcome FROM audit_log WHERE request_id = $1', [requestId])).rows,
     );
@@ -479,7 +473,7 @@ describe('audit proofs verified offline by two independent verifiers', () => {
     const verified = await Promise.all([auditVerify([before], { held }), pythonVerify([before], { held })]);
     expect(verified.map((v) => v.code)).toEqual([0, 0]);
 
-    await withDb(async (db) => {
+    await withDb(dbUrl, async (db) => {
       // What only the tables' owner can do: take back the privilege the migrations gave up, and silence the trigger.
       await db.query('GRANT UPDATE, DELETE ON audit_log TO CURRENT_USER');
       await db.query('ALTER TABLE audit_log DISABLE TRIGGER USER');
