@@ -86,9 +86,16 @@ export function charts(): string {
   return dir;
 }
 
-export function run(args: string[]): HelmResult {
-  const result = spawnSync(helm(), args, { encoding: 'utf8', env: env(), maxBuffer: 64 * 1024 * 1024 });
-  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+/** helm with `args`; `timeoutMs` ends a call that would hang (e.g. `helm pull` with no network). */
+export function run(args: string[], timeoutMs?: number): HelmResult {
+  const result = spawnSync(helm(), args, {
+    encoding: 'utf8',
+    env: env(),
+    maxBuffer: 64 * 1024 * 1024,
+    ...(timeoutMs ? { timeout: timeoutMs } : {}),
+  });
+  const stderr = result.error ? `${result.stderr ?? ''}${result.error.message}` : result.stderr;
+  return { status: result.status ?? -1, stdout: result.stdout, stderr };
 }
 
 let valuesFileCount = 0;
