@@ -1,6 +1,7 @@
-// Tier 5 against a live Prometheus: it scrapes both services (OpenMetrics negotiated),
-// loads the charts' rendered rules, and every dashboard panel query and recording rule
-// answers without error, with data wherever the test's traffic produces some. Also: the
+// Tier 5 against a live Prometheus: it scrapes both services (OpenMetrics negotiated) and
+// loads the charts' rendered rules. Idle, before any request, every dashboard panel query
+// and every recording rule already has data: each series with a known label set starts at 0
+// (a fresh install must not show "No data"). Under traffic they all still answer, and the
 // metric series count stays flat however many distinct patient ids are requested.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -21,24 +22,6 @@ import { createTestKeys } from '../support/tokens.ts';
 const NAMESPACE = 'patient-mesh';
 const CHARTS = ['patient-api', 'patient-rpc'] as const;
 
-/**
- * Metrics no traffic of this test produces (no retry, timeout, bulkhead rejection, breaker
- * transition, shedding, import or shutdown happens here; the rpc target is static so no
- * endpoint list is published). A query that reads only these may come back empty.
- */
-const NO_TRAFFIC_METRICS = [
-  'rpc_client_retries_total',
-  'rpc_client_timeouts_total',
-  'rpc_client_bulkhead_rejections_total',
-  'rpc_client_breaker_transitions_total',
-  'http_shed_total',
-  'epro_import_rows_total',
-  'epro_import_batch_duration_seconds',
-  'epro_import_job_duration_seconds',
-  'lifecycle_shutdown_phase_seconds',
-  'rpc_endpoints',
-];
-
 interface Target {
   labels: Record<string, string>;
   health: string;
@@ -53,6 +36,19 @@ interface Panel {
   type: string;
   targets?: Array<{ expr: string }>;
 }
+interface Rule {
+  record?: string;
+  alert?: string;
+  expr: string;
+}
+interface RuleSpec {
+  groups: Array<{ name: string; rules: Rule[] }>;
+}
+/** A query and where it comes from (dashboard panel or rule), for the failure message. */
+interface Check {
+  where: string;
+  expr: string;
+}
 
 describe('dashboards and rules against a live Prometheus', () => {
   let rpc: ServiceProcess;
@@ -63,6 +59,10 @@ describe('dashboards and rules against a live Prometheus', () => {
   let promUrl: string;
   let base: string;
   let keys: Awaited<ReturnType<typeof createTestKeys>>;
+  /** A time (Unix seconds) by which both targets had been scraped and no request made. */
+  let idleAt: number;
+  /** Each chart's PrometheusRule spec, as rendered. */
+  let prometheusRules: Record<(typeof CHARTS)[number], RuleSpec>;
   const dir = mkdtempSync(join(tmpdir(), 'pm-prometheus-'));
 
   beforeAll(async () => {
@@ -71,8 +71,9 @@ describe('dashboards and rules against a live Prometheus', () => {
     // The api traces (to a receiver nobody reads) so its latency histograms carry exemplars.
     // Shedding is off: on a loaded test machine a startup lag spike must not turn into 503s.
     receiver = await startOtlpReceiver();
+    // A target of the api's own resolvers (as in a cluster), which report rpc_endpoints.
     api = await startService('patient-api', {
-      env: apiEnv(`127.0.0.1:${rpc.ports.grpc}`, keys.jwksFile, {
+      env: apiEnv(`static:///127.0.0.1:${rpc.ports.grpc}`, keys.jwksFile, {
         PM_SHEDDING__ENABLED: 'false',
         OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
         OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
@@ -82,12 +83,17 @@ describe('dashboards and rules against a live Prometheus', () => {
     base = `http://127.0.0.1:${api.ports.http}`;
 
     // The rule groups exactly as the charts render them into their PrometheusRules.
+    prometheusRules = Object.fromEntries(
+      CHARTS.map((chart) => [
+        chart,
+        render(chart, { apiVersions: ['monitoring.coreos.com/v1'] }).find((o) => o.kind === 'PrometheusRule')![
+          'spec'
+        ] as RuleSpec,
+      ]),
+    ) as typeof prometheusRules;
     const ruleFiles = CHARTS.map((chart) => {
-      const rule = render(chart, { apiVersions: ['monitoring.coreos.com/v1'] }).find(
-        (o) => o.kind === 'PrometheusRule',
-      );
       const file = join(dir, `${chart}.rules.yaml`);
-      writeFileSync(file, stringify(rule!['spec']));
+      writeFileSync(file, stringify(prometheusRules[chart]));
       return file;
     });
     const job = (name: string, port: number) => ({
@@ -133,19 +139,7 @@ describe('dashboards and rules against a live Prometheus', () => {
       `both targets up (prometheus: ${prometheusLog.slice(-1000)})`,
     );
 
-    // Two rounds of traffic with a scrape between: the first creates the series, the
-    // second makes every one of them increase, so rates are non-zero.
-    const clinician = await keys.token({ sub: 'dr-prom', roles: ['clinician'] });
-    const flood = await keys.token({ sub: 'flood', roles: ['clinician'] });
-    for (let round = 1; round <= 2; round++) {
-      await driveTraffic(base, clinician);
-      // More concurrent requests from one subject than its bucket holds: some 429s.
-      await Promise.all(
-        Array.from({ length: 150 }, () => request(`${base}/api/v1/patients/${randomUUID()}`, { token: flood })),
-      );
-      const seen = await totalRequests();
-      await poll(async () => (await scrapedRequests()) >= seen, 400, `round ${round} scraped`);
-    }
+    idleAt = Date.now() / 1000;
   });
 
   /** http_server_requests_total summed, as the api exposes it now and as Prometheus last scraped it. */
@@ -164,30 +158,6 @@ describe('dashboards and rules against a live Prometheus', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps the series count flat across many distinct patient ids', async () => {
-    const token = await keys.token({ sub: 'cardinality', roles: ['clinician'] });
-    // Series keys (name and labels, no value); Node's own metrics gain series on their own
-    // (GC kinds, handle types) and are left out.
-    const series = async (port: number) =>
-      (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())
-        .split('\n')
-        .filter((l) => l && !l.startsWith('#') && !/^(nodejs|process)_/.test(l))
-        .map((l) => l.slice(0, l.lastIndexOf(' ')))
-        .sort();
-    const burst = async (n: number) => {
-      for (let i = 0; i < n; i++) {
-        const res = await request(`${base}/api/v1/patients/${randomUUID()}`, { token });
-        expect([404, 429], `${res.status} ${res.text}`).toContain(res.status);
-      }
-    };
-    await burst(20);
-    const after20 = { api: await series(api.ports.admin), rpc: await series(rpc.ports.admin) };
-    await burst(180);
-    const after200 = { api: await series(api.ports.admin), rpc: await series(rpc.ports.admin) };
-    expect(after200).toEqual(after20);
-    expect(after200.api.join('\n')).toContain('route="/api/v1/patients/:id"');
-  });
-
   it('loads every rule group without errors', async () => {
     const groups = await poll(
       async () => {
@@ -200,90 +170,164 @@ describe('dashboards and rules against a live Prometheus', () => {
       200,
       'all rules evaluated with health ok',
     );
-    const expected = CHARTS.flatMap((chart) =>
-      render(chart, { apiVersions: ['monitoring.coreos.com/v1'] })
-        .filter((o) => o.kind === 'PrometheusRule')
-        .flatMap((o) => (o['spec'] as { groups: Array<{ name: string }> }).groups.map((g) => g.name)),
-    );
+    const expected = CHARTS.flatMap((chart) => prometheusRules[chart].groups.map((g) => g.name));
     expect(groups.map((g) => g.name).sort()).toEqual(expected.sort());
   });
 
-  it('answers every recording rule and alert expression; recording rules have data', async () => {
-    // Wait until the traffic is in two scrapes and the rules have run on it.
-    await poll(
-      async () => (await query('job:slo_availability:ratio_rate5m')).data.result.length > 0,
-      400,
-      'SLO recording rules evaluated',
-    );
-    for (const chart of CHARTS) {
-      const rule = render(chart, { apiVersions: ['monitoring.coreos.com/v1'] }).find(
-        (o) => o.kind === 'PrometheusRule',
-      );
-      const groups = (
-        rule!['spec'] as { groups: Array<{ rules: Array<{ record?: string; alert?: string; expr: string }> }> }
-      ).groups;
-      for (const r of groups.flatMap((g) => g.rules)) {
-        const result = await query(r.expr);
-        expect(result.status, `${chart} ${r.record ?? r.alert}: ${result.error}`).toBe('success');
-        if (r.record) {
-          expect(result.data.result.length, `${chart} ${r.record} is empty`).toBeGreaterThan(0);
-          const stored = await query(r.record);
-          expect(stored.data.result.length, `${chart} ${r.record} not recorded`).toBeGreaterThan(0);
+  describe('idle, before any request', () => {
+    it('has data for every dashboard panel query and every recording rule', async () => {
+      const checks = [
+        ...panelQueries(),
+        ...recordingRules().flatMap((r) => [
+          { where: `${r.chart} rule ${r.record}`, expr: r.expr },
+          { where: `${r.chart} rule ${r.record} (stored)`, expr: r.record },
+        ]),
+      ];
+      let problems: string[] = [];
+      // Rates need two scrapes and recorded series a rule evaluation after them.
+      await poll(async () => (problems = await withoutData(checks)).length === 0, 100, 'idle data').catch(() => {});
+      expect(problems).toEqual([]);
+      expect(checks.length).toBeGreaterThan(60);
+      // Idle indeed: no request yet, only the series that start at 0.
+      expect(await totalRequests()).toBe(0);
+    });
+  });
+
+  describe('under traffic', () => {
+    beforeAll(async () => {
+      // Two rounds of traffic with a scrape between: the first makes the zero series
+      // increase, the second makes them increase again, so rates are non-zero.
+      const clinician = await keys.token({ sub: 'dr-prom', roles: ['clinician'] });
+      const flood = await keys.token({ sub: 'flood', roles: ['clinician'] });
+      for (let round = 1; round <= 2; round++) {
+        await driveTraffic(base, clinician);
+        // More concurrent requests from one subject than its bucket holds: some 429s.
+        await Promise.all(
+          Array.from({ length: 150 }, () => request(`${base}/api/v1/patients/${randomUUID()}`, { token: flood })),
+        );
+        const seen = await totalRequests();
+        await poll(async () => (await scrapedRequests()) >= seen, 400, `round ${round} scraped`);
+      }
+    });
+
+    it('keeps the series count flat across many distinct patient ids', async () => {
+      const token = await keys.token({ sub: 'cardinality', roles: ['clinician'] });
+      // Series keys (name and labels, no value); Node's own metrics gain series on their own
+      // (GC kinds, handle types) and are left out.
+      const series = async (port: number) =>
+        (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())
+          .split('\n')
+          .filter((l) => l && !l.startsWith('#') && !/^(nodejs|process)_/.test(l))
+          .map((l) => l.slice(0, l.lastIndexOf(' ')))
+          .sort();
+      const burst = async (n: number) => {
+        for (let i = 0; i < n; i++) {
+          const res = await request(`${base}/api/v1/patients/${randomUUID()}`, { token });
+          expect([404, 429], `${res.status} ${res.text}`).toContain(res.status);
         }
+      };
+      await burst(20);
+      const after20 = { api: await series(api.ports.admin), rpc: await series(rpc.ports.admin) };
+      await burst(180);
+      const after200 = { api: await series(api.ports.admin), rpc: await series(rpc.ports.admin) };
+      expect(after200).toEqual(after20);
+      expect(after200.api.join('\n')).toContain('route="/api/v1/patients/:id"');
+    });
+
+    it('counts successes in the series that were there before the first request', async () => {
+      // A zero series under another label value (a route without its mount path, a method
+      // spelt otherwise) would leave the panels a dead line beside the real one.
+      const pairs = async (expr: string) => (await query(expr)).data.result.map((r) => JSON.stringify(r.metric)).sort();
+      for (const [metric, by, success] of [
+        ['http_server_requests_total', 'route, method', 'status_class="2xx"'],
+        ['grpc_client_handled_total', 'grpc_method', 'grpc_code="OK"'],
+        ['grpc_server_handled_total', 'grpc_method', 'grpc_code="OK"'],
+      ] as const) {
+        const used = await pairs(`count by (${by}) (${metric}{${success}} > 0)`);
+        const idle = await pairs(`count by (${by}) (${metric}{${success}} @ ${idleAt})`);
+        expect(used.length, metric).toBeGreaterThan(2);
+        expect(
+          used.filter((p) => !idle.includes(p)),
+          metric,
+        ).toEqual([]);
       }
-    }
-    // With only healthy traffic, availability is 1 (no 5xx), all within the window.
-    const availability = await query('job:slo_availability:ratio_rate5m{job="patient-api"}');
-    expect(Number(availability.data.result[0]!.value[1])).toBe(1);
+    });
+
+    it('answers every recording rule and alert expression; recording rules have data', async () => {
+      // With only healthy traffic, availability is 1 (no 5xx) once the rules have run on it.
+      let availability: string | undefined;
+      const availabilityIsOne = async () =>
+        (availability = (await query('job:slo_availability:ratio_rate5m{job="patient-api"}')).data.result[0]
+          ?.value[1]) === '1';
+      await poll(availabilityIsOne, 400, 'availability 1').catch(() => {});
+      expect(availability).toBe('1');
+      for (const r of CHARTS.flatMap((chart) => rulesOf(chart))) {
+        const result = await query(r.expr);
+        expect(result.status, `${r.chart} ${r.record ?? r.alert}: ${result.error}`).toBe('success');
+      }
+      expect(
+        await withoutData(recordingRules().map((r) => ({ where: `${r.chart} ${r.record}`, expr: r.record }))),
+      ).toEqual([]);
+    });
+
+    it('answers every dashboard panel query with data', async () => {
+      const checks = panelQueries();
+      expect(await withoutData(checks)).toEqual([]);
+      expect(checks.length).toBeGreaterThan(40);
+    });
+
+    it('stores trace exemplars of the latency histogram (OpenMetrics negotiated by the scrape)', async () => {
+      const exemplars = await poll(
+        async () => {
+          const now = Date.now() / 1000;
+          const url = `${promUrl}/api/v1/query_exemplars?${new URLSearchParams({
+            query: 'http_server_request_duration_seconds_bucket{job="patient-api"}',
+            start: String(now - 600),
+            end: String(now + 60),
+          })}`;
+          const body = await getJson<{ data: Array<{ exemplars: Array<{ labels: Record<string, string> }> }> }>(url);
+          const all = body.data.flatMap((s) => s.exemplars);
+          return all.length > 0 ? all : undefined;
+        },
+        200,
+        'exemplars stored',
+      );
+      expect(exemplars[0]!.labels['trace_id']).toMatch(/^[0-9a-f]{32}$/);
+    });
   });
 
-  it('answers every dashboard panel query, with data where the traffic produces some', async () => {
-    const problems: string[] = [];
-    const exprs: string[] = [];
-    const empty: string[] = [];
-    let checked = 0;
-    for (const chart of CHARTS) {
+  /** The rules of a chart's PrometheusRule, as rendered. */
+  function rulesOf(chart: (typeof CHARTS)[number]): Array<Rule & { chart: string }> {
+    return prometheusRules[chart].groups.flatMap((g) => g.rules.map((r) => ({ ...r, chart })));
+  }
+
+  function recordingRules(): Array<{ chart: string; record: string; expr: string }> {
+    return CHARTS.flatMap((chart) => rulesOf(chart)).flatMap((r) => (r.record ? [{ ...r, record: r.record }] : []));
+  }
+
+  /** Every target of every dashboard panel, with Grafana's variables expanded. */
+  function panelQueries(): Check[] {
+    return CHARTS.flatMap((chart) => {
       const dirPath = join(ROOT, 'charts', chart, 'files', 'dashboards');
-      for (const file of readdirSync(dirPath).filter((f) => f.endsWith('.json'))) {
-        const dashboard = JSON.parse(readFileSync(join(dirPath, file), 'utf8')) as { panels: Panel[] };
-        for (const panel of dashboard.panels)
-          for (const target of panel.targets ?? []) {
-            const expr = substitute(target.expr);
-            const result = await query(expr);
-            checked++;
-            exprs.push(expr);
-            if (result.data?.result.length === 0) empty.push(expr);
-            if (result.status !== 'success') problems.push(`${file} "${panel.title}": ${result.error}`);
-            else if (result.data.result.length === 0 && !NO_TRAFFIC_METRICS.some((m) => expr.includes(m)))
-              problems.push(`${file} "${panel.title}": no data for ${expr}`);
-          }
-      }
-    }
-    expect(problems).toEqual([]);
-    expect(checked).toBeGreaterThan(40);
-    // The allow-list stays honest: every entry is used by a panel, and a few came back empty.
-    expect(NO_TRAFFIC_METRICS.filter((m) => !exprs.some((e) => e.includes(m)))).toEqual([]);
-    expect(empty.length).toBeLessThan(NO_TRAFFIC_METRICS.length + 2);
-  });
+      return readdirSync(dirPath)
+        .filter((f) => f.endsWith('.json'))
+        .flatMap((file) =>
+          (JSON.parse(readFileSync(join(dirPath, file), 'utf8')) as { panels: Panel[] }).panels.flatMap((panel) =>
+            (panel.targets ?? []).map((t) => ({ where: `${file} "${panel.title}"`, expr: substitute(t.expr) })),
+          ),
+        );
+    });
+  }
 
-  it('stores trace exemplars of the latency histogram (OpenMetrics negotiated by the scrape)', async () => {
-    const exemplars = await poll(
-      async () => {
-        const now = Date.now() / 1000;
-        const url = `${promUrl}/api/v1/query_exemplars?${new URLSearchParams({
-          query: 'http_server_request_duration_seconds_bucket{job="patient-api"}',
-          start: String(now - 600),
-          end: String(now + 60),
-        })}`;
-        const body = await getJson<{ data: Array<{ exemplars: Array<{ labels: Record<string, string> }> }> }>(url);
-        const all = body.data.flatMap((s) => s.exemplars);
-        return all.length > 0 ? all : undefined;
-      },
-      200,
-      'exemplars stored',
-    );
-    expect(exemplars[0]!.labels['trace_id']).toMatch(/^[0-9a-f]{32}$/);
-  });
+  /** The checks whose query fails or comes back empty ("No data" in Grafana). */
+  async function withoutData(checks: Check[]): Promise<string[]> {
+    const results = await Promise.all(checks.map(({ expr }) => query(expr)));
+    return checks.flatMap(({ where, expr }, i) => {
+      const result = results[i]!;
+      if (result.status !== 'success') return [`${where}: ${result.error}`];
+      return result.data.result.length === 0 ? [`${where}: no data for ${expr}`] : [];
+    });
+  }
 
   async function query(expr: string): Promise<QueryResult> {
     const res = await fetch(`${promUrl}/api/v1/query`, {

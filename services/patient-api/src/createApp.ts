@@ -1,11 +1,12 @@
 import express, { type Express } from 'express';
-import type { HttpMetrics, Logger, TokenVerifier } from '@patient-mesh/runtime';
+import { zeroHttpRoutes, type HttpMetrics, type Logger, type TokenVerifier } from '@patient-mesh/runtime';
 import type { ApiConfig } from './config.js';
 import { authMiddleware } from './http/authMiddleware.js';
 import { errorMiddleware } from './http/errorMiddleware.js';
 import { HttpProblem } from './http/HttpProblem.js';
 import { metricsMiddleware } from './http/metricsMiddleware.js';
 import { requestContext } from './http/requestContext.js';
+import { routeTemplates } from './http/routeTemplates.js';
 import type { LoadShedder } from './http/loadShedder.js';
 import type { RateLimiters } from './http/rateLimitMiddleware.js';
 import { resilienceToProblem } from './rpc/resilience/resilienceToProblem.js';
@@ -81,5 +82,7 @@ export function createApp(deps: AppDeps): Express {
     next(isServiceError(error) ? new HttpProblem(grpcToProblem(error)) : error);
   });
   app.use(errorMiddleware(deps.logger));
+  // Every route's request series exists from the start (0 until its first request).
+  zeroHttpRoutes(deps.metrics, routeTemplates(app));
   return app;
 }

@@ -11,9 +11,10 @@ import {
   createTokenVerifier,
   createWorkloadTls,
   getTelemetry,
+  patientServiceMethods,
 } from '@patient-mesh/runtime';
 import { Gauge } from 'prom-client';
-import { registerDiscoveryResolvers } from './discovery/registerDiscoveryResolvers.js';
+import { DISCOVERY_SCHEMES, registerDiscoveryResolvers } from './discovery/registerDiscoveryResolvers.js';
 import { apiConfigSchema } from './config.js';
 import { createApp } from './createApp.js';
 import { createPatientClient } from './rpc/createPatientClient.js';
@@ -41,10 +42,14 @@ async function main(): Promise<void> {
 
   const endpoints = new Gauge({
     name: 'rpc_endpoints',
-    help: 'patient-rpc endpoints the client balances over, by target.',
+    help: 'patient-rpc endpoints the client balances over, by target (0 until the first call resolves it).',
     labelNames: ['target'] as const,
     registers: [registry],
   });
+  // The resolvers registered here report under the target as configured; grpc-js's own
+  // (dns:, plain host:port) report nothing, so the gauge has no series for those.
+  if (DISCOVERY_SCHEMES.some((scheme) => config.rpc.target.startsWith(`${scheme}:`)))
+    endpoints.set({ target: config.rpc.target }, 0);
   const discovery = {
     logger: logger.child({ component: 'discovery' }),
     onEndpoints: (count: number, target: string) => endpoints.set({ target }, count),
@@ -66,9 +71,13 @@ async function main(): Promise<void> {
   } else {
     logger.warn({ tlsMode: config.tls.mode }, `rpc connection without in-app TLS (tls.mode ${config.tls.mode})`);
   }
-  const resilience = createResilience(config.resilience, registry);
+  // The unary methods are the ones called through the policies (imports stream on the raw client).
+  const methods = patientServiceMethods()
+    .filter((m) => m.unary)
+    .map((m) => m.name);
+  const resilience = createResilience(config.resilience, registry, methods);
   const rpc = createPatientClient(config.rpc.target, {
-    metrics: createGrpcMetrics(registry, 'client'),
+    metrics: createGrpcMetrics(registry, 'client', methods),
     resilience,
     credentials: channelCredentials,
     channelOptions,

@@ -8,6 +8,7 @@ import {
   drainGrpcServer,
   getTelemetry,
   isConfigError,
+  patientServiceMethods,
   type Logger,
 } from '@patient-mesh/runtime';
 import { createPrivateKey } from 'node:crypto';
@@ -25,6 +26,7 @@ import { rpcConfigSchema, type RpcConfig } from './config.js';
 import { syntheticPatients } from './domain/syntheticPatients.js';
 import { uuidv7 } from './domain/uuidv7.js';
 import { createCallAuthenticator } from './grpc/authenticateCall.js';
+import { createSubmissionCounter } from './grpc/createSubmissionCounter.js';
 import { ConnectionIdentities } from './grpc/ConnectionIdentities.js';
 import { REJECTION_REASONS } from './grpc/CallRejected.js';
 import { HANDSHAKE_FAILURE_REASONS } from './grpc/watchTlsConnections.js';
@@ -74,13 +76,12 @@ async function main(): Promise<void> {
     res.writeHead(note ? 200 : 404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
     res.end(note ?? 'no checkpoint yet\n');
   };
-  const submissions = new Counter({
-    name: 'epro_submissions_total',
-    help: 'ePRO questionnaire submissions, by instrument and outcome (accepted, replayed, rejected, failed).',
-    labelNames: ['instrument', 'outcome'] as const,
-    registers: [registry],
-  });
-  const grpcMetrics = createGrpcMetrics(registry, 'server');
+  const submissions = createSubmissionCounter(registry);
+  const grpcMetrics = createGrpcMetrics(
+    registry,
+    'server',
+    patientServiceMethods().map((m) => m.name),
+  );
 
   // Who may call: a peer with an allowed workload certificate (mTLS), on behalf of a user
   // whose token verifies here. Plaintext only outside production (or under a sidecar mesh).

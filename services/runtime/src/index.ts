@@ -24,8 +24,10 @@ export {
   LATENCY_BUCKETS,
   Registry,
   statusClass,
+  zeroHttpRoutes,
   type GrpcMetrics,
   type HttpMetrics,
+  type HttpRoute,
 } from './metrics.js';
 export { createAdminServer, type AdminServerDeps } from './adminServer.js';
 export { getTelemetry, type TelemetryHandle } from './telemetry/TelemetryHandle.js';
@@ -45,8 +47,10 @@ export {
   loadPatientPackageDefinition,
   loadPatientProto,
   PATIENT_PROTO,
+  patientServiceMethods,
   PROTO_DIR,
   PROTO_LOADER_OPTIONS,
+  type PatientServiceMethod,
 } from './proto.js';
 export {
   INSTRUMENT_BY_CODE,

@@ -25,3 +25,18 @@ export function loadPatientPackageDefinition(): PackageDefinition {
 export function loadPatientProto(definition: PackageDefinition = loadPatientPackageDefinition()): ProtoGrpcType {
   return loadPackageDefinition(definition) as unknown as ProtoGrpcType;
 }
+
+/** A method of patient.v1.PatientService as the proto declares it. */
+export interface PatientServiceMethod {
+  name: string;
+  /** Neither side streams. */
+  unary: boolean;
+}
+
+/** PatientService's methods in proto order: the known values of the `grpc_method` label. */
+export function patientServiceMethods(proto: ProtoGrpcType = loadPatientProto()): PatientServiceMethod[] {
+  return Object.entries(proto.patient.v1.PatientService.service).map(([name, method]) => ({
+    name,
+    unary: !method.requestStream && !method.responseStream,
+  }));
+}

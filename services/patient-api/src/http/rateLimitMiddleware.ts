@@ -7,6 +7,10 @@ import { TokenBucket, type Take } from './TokenBucket.js';
 
 const MAX_SUBJECTS = 100_000;
 
+/** The limits, and the `scope` label of a refusal. */
+const SCOPES = ['global', 'subject'] as const;
+type Scope = (typeof SCOPES)[number];
+
 export interface RateLimiters {
   /** Whole-process limit; mount before authentication. */
   global: RequestHandler;
@@ -30,6 +34,7 @@ export function createRateLimiters(
     labelNames: ['scope'] as const,
     registers: [registry],
   });
+  for (const scope of SCOPES) limited.inc({ scope }, 0);
   const pass: RequestHandler = (_req, _res, next) => next();
   if (!config.enabled) return { global: pass, perSubject: pass };
 
@@ -40,7 +45,7 @@ export function createRateLimiters(
     for (const [key, bucket] of subjects) if (bucket.isFull(t)) subjects.delete(key);
   };
 
-  const refuse = (res: Response, scope: 'global' | 'subject', take: Take, limit: number) => {
+  const refuse = (res: Response, scope: Scope, take: Take, limit: number) => {
     limited.inc({ scope });
     setHeaders(res, take, limit);
     throw new HttpProblem({

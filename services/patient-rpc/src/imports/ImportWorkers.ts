@@ -1,6 +1,6 @@
 import type { Logger } from '@patient-mesh/runtime';
 import { trace, SpanStatusCode } from '@opentelemetry/api';
-import type { ImportMetrics } from './importMetrics.js';
+import { IMPORT_ROW_OUTCOMES, type ImportMetrics } from './importMetrics.js';
 import { isLeaseLostError, type ClaimedJob, type ImportStore } from './ImportStore.js';
 
 export interface ImportWorkersOptions {
@@ -137,10 +137,7 @@ export class ImportWorkers {
       span.setAttribute('import.batch.lines', through - after);
       try {
         const result = await this.deps.store.commitBatch(jobId, this.deps.owner, after, through);
-        const { rows: counter } = this.deps.metrics;
-        counter.inc({ outcome: 'accepted' }, result.accepted);
-        counter.inc({ outcome: 'rejected' }, result.rejected);
-        counter.inc({ outcome: 'duplicate' }, result.duplicate);
+        for (const outcome of IMPORT_ROW_OUTCOMES) this.deps.metrics.rows.inc({ outcome }, result[outcome]);
       } catch (error) {
         span.setStatus({ code: SpanStatusCode.ERROR });
         throw error;

@@ -1,4 +1,10 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { BatchResult } from './ImportStore.js';
+
+/** What became of an imported line: the `outcome` label of epro_import_rows_total, one per count of a batch. */
+export const IMPORT_ROW_OUTCOMES = ['accepted', 'rejected', 'duplicate'] as const satisfies ReadonlyArray<
+  keyof BatchResult
+>;
 
 export interface ImportMetrics {
   rows: Counter<'outcome'>;
@@ -7,9 +13,13 @@ export interface ImportMetrics {
   queueDepth: Gauge;
 }
 
-/** The bulk-import metrics, registered on `registry`. Labels never carry ids. */
+/**
+ * The bulk-import metrics, registered on `registry`. Labels never carry ids. Every series
+ * exists from the start (rows at 0 per outcome; the unlabelled histograms empty), so the
+ * import panels read 0 before the first import rather than nothing.
+ */
 export function createImportMetrics(registry: Registry): ImportMetrics {
-  return {
+  const metrics = {
     rows: new Counter({
       name: 'epro_import_rows_total',
       help: 'Imported ePRO lines processed, by outcome (accepted, rejected, duplicate).',
@@ -34,4 +44,6 @@ export function createImportMetrics(registry: Registry): ImportMetrics {
       registers: [registry],
     }),
   };
+  for (const outcome of IMPORT_ROW_OUTCOMES) metrics.rows.inc({ outcome }, 0);
+  return metrics;
 }

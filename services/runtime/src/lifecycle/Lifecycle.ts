@@ -60,7 +60,7 @@ export class Lifecycle {
     });
     this.#phaseSeconds = new Gauge({
       name: 'lifecycle_shutdown_phase_seconds',
-      help: 'Duration of each shutdown phase of this process.',
+      help: 'Duration of each shutdown phase of this process (0 until the shutdown has run it).',
       labelNames: ['phase'] as const,
       registers: [deps.registry],
     });
@@ -126,11 +126,13 @@ export class Lifecycle {
   /** A step that runs in parallel with the other drains once shutdown starts. */
   addDrainStep(name: string, run: ShutdownStep): void {
     this.#drains.push({ name, run });
+    this.#phaseSeconds.set({ phase: name }, 0);
   }
 
   /** A step that runs after every drain, in the order added. */
   addCloseStep(name: string, run: ShutdownStep): void {
     this.#closes.push({ name, run });
+    this.#phaseSeconds.set({ phase: name }, 0);
   }
 
   /** Installs SIGTERM/SIGINT handlers: the first starts the drain, the second exits at once. */

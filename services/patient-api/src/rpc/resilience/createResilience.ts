@@ -41,6 +41,9 @@ const UPSTREAM_FAILURES: ReadonlySet<number> = new Set([
   status.DATA_LOSS,
 ]);
 const RETRYABLE: ReadonlySet<number> = new Set([status.UNAVAILABLE, status.RESOURCE_EXHAUSTED]);
+/** The `reason` label of a retry: a retryable code's name, or a timed-out attempt. */
+const ATTEMPT_TIMEOUT = 'ATTEMPT_TIMEOUT';
+const RETRY_REASONS = [...[...RETRYABLE].map((code) => status[code]), ATTEMPT_TIMEOUT];
 
 const grpcCode = (e: unknown): number | undefined =>
   e instanceof Error && typeof (e as Partial<ServiceError>).code === 'number' ? (e as ServiceError).code : undefined;
@@ -55,6 +58,9 @@ const BREAKER_STATE: Record<CircuitState, number> = {
   [CircuitState.Open]: 2,
   [CircuitState.Isolated]: 2,
 };
+
+/** The `to` label of a breaker transition. */
+const stateName = (state: CircuitState): string => CircuitState[state].toLowerCase();
 
 export interface Resilience {
   /**
@@ -75,9 +81,18 @@ export interface Resilience {
  * retries, not calls; the wait between retries ignores the signal (each attempt checks
  * it first); the timeout aborts its signal on return (`abortOnReturn: false`, since the
  * call has settled by then anyway).
+ *
+ * `methods` are the unary methods calls go through here (names as the proto declares
+ * them): their series start at 0, so the resilience panels read 0 before the first retry,
+ * timeout or rejection rather than nothing.
  */
-export function createResilience(config: ResilienceConfig, registry: Registry, upstream = 'patient-rpc'): Resilience {
-  const metrics = createResilienceMetrics(registry);
+export function createResilience(
+  config: ResilienceConfig,
+  registry: Registry,
+  methods: readonly string[] = [],
+  upstream = 'patient-rpc',
+): Resilience {
+  const metrics = createResilienceMetrics(registry, methods, upstream);
   const budget = new RetryBudget(config.retry.budgetRatio, config.retry.budgetMinPerSecond);
 
   const breaker: CircuitBreakerPolicy = circuitBreaker(
@@ -96,7 +111,7 @@ export function createResilience(config: ResilienceConfig, registry: Registry, u
   metrics.breakerState.set({ upstream }, 0);
   breaker.onStateChange((state) => {
     metrics.breakerState.set({ upstream }, BREAKER_STATE[state]);
-    metrics.breakerTransitions.inc({ upstream, to: CircuitState[state].toLowerCase() });
+    metrics.breakerTransitions.inc({ upstream, to: stateName(state) });
     trace.getActiveSpan()?.addEvent('breaker.state_change', { upstream, state: CircuitState[state] });
   });
 
@@ -126,11 +141,7 @@ export function createResilience(config: ResilienceConfig, registry: Registry, u
         if (deadlineSignal.aborted) return false;
         const code = grpcCode(e);
         const reason =
-          code !== undefined && RETRYABLE.has(code)
-            ? status[code]
-            : isAttemptTimeout(e)
-              ? 'ATTEMPT_TIMEOUT'
-              : undefined;
+          code !== undefined && RETRYABLE.has(code) ? status[code] : isAttemptTimeout(e) ? ATTEMPT_TIMEOUT : undefined;
         if (!reason || !budget.tryWithdraw()) return false;
         metrics.retries.inc({ method, reason });
         trace.getActiveSpan()?.addEvent('rpc.retry', { method, reason });
@@ -168,8 +179,9 @@ export function createResilience(config: ResilienceConfig, registry: Registry, u
   };
 }
 
-function createResilienceMetrics(registry: Registry) {
-  return {
+/** The policies' metrics; every label combination known here starts at 0. */
+function createResilienceMetrics(registry: Registry, methods: readonly string[], upstream: string) {
+  const metrics = {
     breakerState: new Gauge({
       name: 'rpc_client_breaker_state',
       help: 'Circuit breaker state towards the upstream: 0 closed, 1 half-open, 2 open.',
@@ -201,4 +213,12 @@ function createResilienceMetrics(registry: Registry) {
       registers: [registry],
     }),
   };
+  for (const state of Object.keys(BREAKER_STATE).map(Number) as CircuitState[])
+    metrics.breakerTransitions.inc({ upstream, to: stateName(state) }, 0);
+  for (const method of methods) {
+    metrics.timeouts.inc({ method }, 0);
+    metrics.bulkheadRejections.inc({ method }, 0);
+    if (IDEMPOTENT_METHODS.has(method)) for (const reason of RETRY_REASONS) metrics.retries.inc({ method, reason }, 0);
+  }
+  return metrics;
 }
