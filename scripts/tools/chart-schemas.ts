@@ -59,7 +59,7 @@ const global = obj(
     }),
     telemetry: obj('Telemetry settings for every service.', {
       otlpEndpoint: str(
-        'OTLP endpoint for every service, e.g. http://jaeger.observability.svc:4318; empty = tracing off.',
+        'OTLP/HTTP endpoint for every service, e.g. http://jaeger.observability.svc:4318 (the gRPC port 4317 is refused); empty = tracing off.',
       ),
     }),
   },
@@ -139,7 +139,9 @@ const telemetry = obj(
   'Tracing (OpenTelemetry). k8s.pod/namespace/node resource attributes come from the downward API.',
   {
     serviceName: str('OTEL_SERVICE_NAME; empty = the chart name.'),
-    otlpEndpoint: str('OTEL_EXPORTER_OTLP_ENDPOINT; empty = global.telemetry.otlpEndpoint, else tracing off.'),
+    otlpEndpoint: str(
+      'OTEL_EXPORTER_OTLP_ENDPOINT, OTLP over HTTP (port 4318; 4317 is refused); empty = global.telemetry.otlpEndpoint, else tracing off.',
+    ),
     resourceAttributes: stringMap('Extra OTEL_RESOURCE_ATTRIBUTES (key: value).'),
   },
 );

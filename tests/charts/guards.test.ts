@@ -172,6 +172,30 @@ const cases: Array<[string, Chart, Record<string, unknown>, string, RenderOption
     { 'patient-rpc': { auth: { jwksSecret: 'other-keys' } } },
     'patient-api verifies tokens with Secret patient-mesh-jwks (key jwks.json) but patient-rpc with Secret other-keys (key jwks.json)',
   ],
+  [
+    'OTLP over HTTP to the gRPC port, for every service',
+    'patient-mesh',
+    { global: { telemetry: { otlpEndpoint: 'http://otel-collector.observability.svc:4317' } } },
+    "global.telemetry.otlpEndpoint http://otel-collector.observability.svc:4317 is OTLP/gRPC's port 4317, but patient-mesh services export OTLP over HTTP: use the collector's OTLP/HTTP port 4318, e.g. http://otel-collector.observability.svc:4318",
+  ],
+  [
+    'OTLP over HTTP to the gRPC port, for one service',
+    'patient-rpc',
+    { telemetry: { otlpEndpoint: 'http://jaeger-collector:4317/' } },
+    "telemetry.otlpEndpoint http://jaeger-collector:4317/ is OTLP/gRPC's port 4317",
+  ],
+  [
+    'a traces endpoint on the gRPC port in extraEnv',
+    'patient-api',
+    { extraEnv: [{ name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', value: 'http://collector:4317/v1/traces' }] },
+    "extraEnv OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://collector:4317/v1/traces is OTLP/gRPC's port 4317",
+  ],
+  [
+    'the OTLP gRPC protocol, which the services do not ship',
+    'patient-api',
+    { extraEnv: [{ name: 'OTEL_EXPORTER_OTLP_PROTOCOL', value: 'grpc' }] },
+    'extraEnv OTEL_EXPORTER_OTLP_PROTOCOL=grpc: patient-mesh services export OTLP over HTTP only',
+  ],
 ];
 
 describe('refused values', () => {

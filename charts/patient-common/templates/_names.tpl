@@ -32,11 +32,22 @@ the chart name. Truncated to 63 characters (DNS label).
 {{- end }}
 
 {{/*
-Common labels. The component (gateway, server) is the chart's annotation
+Common labels (Kubernetes' recommended app.kubernetes.io/* set and helm.sh/chart), on
+every object. The component (gateway, server) is the chart's annotation
 app.kubernetes.io/component in its Chart.yaml.
 */}}
 {{- define "patient-common.labels" -}}
 helm.sh/chart: {{ include "patient-common.chart" . }}
+{{ include "patient-common.podLabels" . }}
+{{- end }}
+
+{{/*
+Pod template labels: the common labels without helm.sh/chart, whose version would roll
+every pod on a chart upgrade that changes nothing in them. `kubectl logs -l
+app.kubernetes.io/part-of=patient-mesh` finds every pod by these. The Deployment selector
+stays patient-common.selectorLabels: a selector is immutable once created.
+*/}}
+{{- define "patient-common.podLabels" -}}
 {{ include "patient-common.selectorLabels" . }}
 app.kubernetes.io/version: {{ include "patient-common.tag" . | trunc 63 | quote }}
 app.kubernetes.io/component: {{ index .Chart.Annotations "app.kubernetes.io/component" | required "Chart.yaml: annotation app.kubernetes.io/component is missing" }}

@@ -56,6 +56,19 @@ Usage: include "patient-common.monitoringEnabled" (dict "enabled" .Values.servic
 {{- end }}
 
 {{/*
+Labels of a ServiceMonitor or PrometheusRule besides the common ones: global.monitoring.labels
+(set once for every service, e.g. release: <kube-prometheus-stack release>, which a stock
+Prometheus selects by) under the object's own labels, which win on the same key.
+Usage: include "patient-common.monitoringLabels" (dict "labels" .Values.serviceMonitor.labels "ctx" .)
+*/}}
+{{- define "patient-common.monitoringLabels" -}}
+{{- $global := ((.ctx.Values.global).monitoring).labels | default dict }}
+{{- with merge (deepCopy (.labels | default dict)) (deepCopy $global) }}
+{{- toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
 The config file: .Values.config (strings rendered with tpl) plus the sections the chart
 derives from other values: lifecycle (from .Values.lifecycle, all but the preStop mode,
 which only shapes the pod) and tls (mode and files from .Values.tls and .Values.mesh, the

@@ -22,4 +22,5 @@ Each chart's own "<chart>.validate" includes this and adds its own.
 {{- include "patient-common.jwks.validate" . }}
 {{- include "patient-common.tls.validate" . }}
 {{- include "patient-common.mesh.validate" . }}
+{{- include "patient-common.telemetry.validate" . }}
 {{- end }}

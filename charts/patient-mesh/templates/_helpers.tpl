@@ -18,10 +18,8 @@ database.tls.caSecret ("<release>-postgresql-tls") is the same name.
 {{- .Values.postgresql.auth.existingSecret | default (include "patient-mesh.postgresql.fullname" .) }}
 {{- end }}
 
-{{- define "patient-mesh.labels" -}}
-helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
-app.kubernetes.io/part-of: patient-mesh
-app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- define "patient-mesh.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
 {{/*
@@ -33,10 +31,21 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
 {{- define "patient-mesh.postgresql.labels" -}}
-{{ include "patient-mesh.labels" . }}
+helm.sh/chart: {{ include "patient-mesh.chart" . }}
+{{ include "patient-mesh.postgresql.podLabels" . }}
+{{- end }}
+
+{{/*
+The bundled PostgreSQL's pod template labels: its labels without helm.sh/chart (a chart
+upgrade alone must not restart the database). The StatefulSet's selector and its
+volumeClaimTemplates keep the selector labels: both are immutable.
+*/}}
+{{- define "patient-mesh.postgresql.podLabels" -}}
 {{ include "patient-mesh.postgresql.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Values.postgresql.image.tag | quote }}
 app.kubernetes.io/component: database
+app.kubernetes.io/part-of: patient-mesh
+app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{- define "patient-mesh.postgresql.image" -}}
