@@ -62,6 +62,11 @@ const global = obj(
         'OTLP/HTTP endpoint for every service, e.g. http://jaeger.observability.svc:4318 (the gRPC port 4317 is refused); empty = tracing off.',
       ),
     }),
+    monitoring: obj('Prometheus Operator objects of every service.', {
+      labels: stringMap(
+        'Labels on every ServiceMonitor and PrometheusRule, e.g. release: <kube-prometheus-stack release> for a Prometheus that selects by it; serviceMonitor.labels / prometheusRule.labels add to them.',
+      ),
+    }),
   },
   // Other charts may add globals of their own.
   { additionalProperties: true },
@@ -274,12 +279,12 @@ const serviceMonitor = obj(
     enabled: monitoringToggle('Render the ServiceMonitor'),
     interval: str('Scrape interval.', { pattern: '^[0-9]+(ms|s|m)$' }),
     scrapeTimeout: str('Scrape timeout.', { pattern: '^[0-9]+(ms|s|m)$' }),
-    labels: stringMap('Extra labels (for a Prometheus serviceMonitorSelector).'),
+    labels: stringMap('Extra labels (for a Prometheus serviceMonitorSelector), added to global.monitoring.labels.'),
   },
 );
 const prometheusRule = obj('PrometheusRule built from files/rules/*.yaml (Prometheus rule-file format).', {
   enabled: monitoringToggle('Render the PrometheusRule'),
-  labels: stringMap('Extra labels (for a Prometheus ruleSelector).'),
+  labels: stringMap('Extra labels (for a Prometheus ruleSelector), added to global.monitoring.labels.'),
 });
 const dashboards = obj('Grafana dashboards from files/dashboards/*.json, one ConfigMap each.', {
   enabled: bool('Render the dashboard ConfigMaps.'),

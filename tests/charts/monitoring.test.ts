@@ -52,6 +52,47 @@ describe('ServiceMonitor and PrometheusRule', () => {
     expect(kinds).not.toContain('PrometheusRule');
   });
 
+  it('global.monitoring.labels label every ServiceMonitor and PrometheusRule; the chart-level labels add and win', () => {
+    const objects = render('patient-mesh', {
+      apiVersions: OPERATOR,
+      values: {
+        global: { monitoring: { labels: { release: 'kube-prometheus-stack', team: 'clinical' } } },
+        'patient-api': { serviceMonitor: { labels: { team: 'edge' } } },
+        'patient-rpc': { prometheusRule: { labels: { tier: 'core' } } },
+      },
+    });
+    const labelsOf = (kind: string) =>
+      Object.fromEntries(
+        ofKind(objects, kind).map((o) => [
+          o.metadata.name,
+          {
+            release: o.metadata.labels?.['release'],
+            team: o.metadata.labels?.['team'],
+            tier: o.metadata.labels?.['tier'],
+          },
+        ]),
+      );
+    expect(labelsOf('ServiceMonitor')).toEqual({
+      'pm-patient-api': { release: 'kube-prometheus-stack', team: 'edge', tier: undefined },
+      'pm-patient-rpc': { release: 'kube-prometheus-stack', team: 'clinical', tier: undefined },
+    });
+    expect(labelsOf('PrometheusRule')).toEqual({
+      'pm-patient-api': { release: 'kube-prometheus-stack', team: 'clinical', tier: undefined },
+      'pm-patient-rpc': { release: 'kube-prometheus-stack', team: 'clinical', tier: 'core' },
+    });
+    // The common labels stay; nothing else gets the monitoring labels.
+    for (const o of [...ofKind(objects, 'ServiceMonitor'), ...ofKind(objects, 'PrometheusRule')])
+      expect(o.metadata.labels?.['app.kubernetes.io/instance']).toBe('pm');
+    const others = objects.filter((o) => !['ServiceMonitor', 'PrometheusRule'].includes(o.kind));
+    expect(others.filter((o) => o.metadata.labels?.['release']).map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+  });
+
+  it('carry no release label unless asked (a stock kube-prometheus-stack then ignores them)', () => {
+    const objects = render('patient-mesh', { apiVersions: OPERATOR });
+    for (const o of [...ofKind(objects, 'ServiceMonitor'), ...ofKind(objects, 'PrometheusRule')])
+      expect(o.metadata.labels?.['release'], `${o.kind}/${o.metadata.name}`).toBeUndefined();
+  });
+
   it('each ServiceMonitor scrapes /metrics on the admin port of exactly its own Service', () => {
     const objects = render('patient-mesh', { apiVersions: OPERATOR });
     for (const sm of ofKind(objects, 'ServiceMonitor')) {

@@ -5,21 +5,25 @@
 // charts render is held against what those charts make: the Alertmanager configuration.
 // Without the packaged charts (../shared/upstream-charts) and without a network to pull
 // them, every test here is skipped with the reason.
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { ROOT, render, run, type K8sObject } from './lib/helm.ts';
-import { ofKind } from './lib/manifests.ts';
+import { type NetworkPolicy, ofKind } from './lib/manifests.ts';
+import { type LabelSelector, selects, selectsNamespace } from './lib/labelSelector.ts';
 import {
   alertmanagerConfig,
+  kindUpDefault,
   kindUpInstall,
   matchedValues,
   renderAsKindUp,
   renderUpstream,
   upstreamChart,
+  servedApiVersions,
   SHARED_CHARTS,
   versions,
 } from './lib/upstream.ts';
@@ -31,14 +35,68 @@ const jaeger = upstreamChart(JAEGER);
 const missing = [kps.missing, jaeger.missing].filter((m): m is string => m !== undefined);
 if (missing.length > 0) console.warn(`upstream chart contract tests skipped: ${missing.join('; ')}`);
 
-/** The umbrella as kind-up installs it (kind's values), where the Operator's API is served. */
+const RELEASE = kindUpDefault('RELEASE');
+const NAMESPACE = kindUpDefault('NAMESPACE');
+// kind-up installs kube-prometheus-stack before the release: its CRDs' APIs are served then.
+const served = kps.path ? servedApiVersions(kps.path) : [];
+
+/** The umbrella as kind-up installs it: its release, namespace and kind's values. */
 function kindRelease(values: Record<string, unknown> = {}): K8sObject[] {
   return render('patient-mesh', {
+    release: RELEASE,
+    namespace: NAMESPACE,
     valuesFiles: ['k8s/kind/values.yaml'],
-    values: { global: { image: { tag: 'abc1234' } }, ...values },
-    apiVersions: ['monitoring.coreos.com/v1'],
+    values: { ...values, global: { image: { tag: 'abc1234' }, ...(values['global'] as object | undefined) } },
+    apiVersions: served,
   });
 }
+
+/** The values docs/operations.md gives for a stock kube-prometheus-stack. */
+function documentedMonitoringValues(): Record<string, unknown> {
+  const doc = readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8');
+  const at = doc.indexOf('\n### Installing next to an existing kube-prometheus-stack\n');
+  expect(at, 'docs/operations.md: section "Installing next to an existing kube-prometheus-stack"').toBeGreaterThan(0);
+  const block = /```yaml\n([\s\S]*?)```/.exec(doc.slice(at));
+  return parse(block![1]!) as Record<string, unknown>;
+}
+
+interface Prometheus extends K8sObject {
+  spec: {
+    serviceMonitorSelector?: LabelSelector | null;
+    serviceMonitorNamespaceSelector?: LabelSelector | null;
+    ruleSelector?: LabelSelector | null;
+    ruleNamespaceSelector?: LabelSelector | null;
+    enableFeatures?: string[];
+  };
+}
+
+function thePrometheus(objects: K8sObject[]): Prometheus {
+  const all = ofKind<Prometheus>(objects, 'Prometheus');
+  expect(all).toHaveLength(1);
+  return all[0]!;
+}
+
+/** Names of the release's ServiceMonitors or PrometheusRules that this Prometheus loads. */
+function loadedBy(prometheus: Prometheus, release: K8sObject[], kind: 'ServiceMonitor' | 'PrometheusRule'): string[] {
+  const spec = prometheus.spec;
+  const [selector, namespaceSelector] =
+    kind === 'ServiceMonitor'
+      ? [spec.serviceMonitorSelector, spec.serviceMonitorNamespaceSelector]
+      : [spec.ruleSelector, spec.ruleNamespaceSelector];
+  return ofKind(release, kind)
+    .filter(
+      (o) =>
+        selects(selector, o.metadata.labels) &&
+        selectsNamespace(namespaceSelector, o.metadata.namespace ?? NAMESPACE, prometheus.metadata.namespace!),
+    )
+    .map((o) => o.metadata.name)
+    .sort();
+}
+
+const names = (objects: K8sObject[], kind: string): string[] =>
+  ofKind(objects, kind)
+    .map((o) => o.metadata.name)
+    .sort();
 
 interface AlertRule {
   alert?: string;
@@ -69,6 +127,71 @@ describe('upstream charts', () => {
     expect(jaeger.path).toMatch(/jaeger-\d+\.\d+\.\d+\.tgz$/);
   });
 });
+
+describe.skipIf(missing.length > 0)(
+  "kube-prometheus-stack: its Prometheus loads the charts' ServiceMonitors and PrometheusRules",
+  () => {
+    let release: K8sObject[] = [];
+    let kindPrometheus: Prometheus;
+    beforeAll(() => {
+      release = kindRelease();
+      kindPrometheus = thePrometheus(renderAsKindUp(kps.path!, KPS));
+    });
+
+    it('kind: the Prometheus kind-up installs loads every one of them', () => {
+      expect(served).toContain('monitoring.coreos.com/v1');
+      for (const kind of ['ServiceMonitor', 'PrometheusRule'] as const) {
+        expect(names(release, kind), kind).toHaveLength(2);
+        expect(loadedBy(kindPrometheus, release, kind), kind).toEqual(names(release, kind));
+      }
+    });
+
+    it("kind: the services' NetworkPolicies admit scrapes of the admin port from the Prometheus' namespace", () => {
+      const policies = ofKind<NetworkPolicy>(release, 'NetworkPolicy').filter((np) =>
+        np.spec.ingress?.some((rule) => rule.ports?.some((p) => p.port === 'admin')),
+      );
+      expect(policies.map((np) => np.metadata.name).sort()).toEqual(names(release, 'ServiceMonitor'));
+      for (const np of policies) {
+        const admin = np.spec.ingress!.filter((rule) => rule.ports?.some((p) => p.port === 'admin'));
+        const admits = admin.some(
+          (rule) =>
+            !rule.from ||
+            rule.from.some(
+              (peer) =>
+                !peer.podSelector &&
+                !peer.ipBlock &&
+                selectsNamespace(peer.namespaceSelector, kindPrometheus.metadata.namespace!, NAMESPACE),
+            ),
+        );
+        expect(admits, np.metadata.name).toBe(true);
+      }
+    });
+
+    it('stock: its selectors require release: <its release> (…SelectorNilUsesHelmValues: true)', () => {
+      const stock = thePrometheus(renderUpstream(kps.path!, { release: 'monitoring-stack', namespace: 'monitoring' }));
+      expect(stock.spec.serviceMonitorSelector).toEqual({ matchLabels: { release: 'monitoring-stack' } });
+      expect(stock.spec.ruleSelector).toEqual({ matchLabels: { release: 'monitoring-stack' } });
+      const labelled = kindRelease({ global: { monitoring: { labels: { release: 'monitoring-stack' } } } });
+      for (const kind of ['ServiceMonitor', 'PrometheusRule'] as const) {
+        expect(loadedBy(stock, release, kind), `${kind} without labels`).toEqual([]);
+        expect(loadedBy(stock, labelled, kind), `${kind} labelled release: monitoring-stack`).toEqual(
+          names(labelled, kind),
+        );
+      }
+    });
+
+    it('stock: the values docs/operations.md gives make the documented release load them', () => {
+      const documented = documentedMonitoringValues() as { global: { monitoring: { labels: Record<string, string> } } };
+      const releaseName = documented.global.monitoring.labels['release']!;
+      const stock = thePrometheus(renderUpstream(kps.path!, { release: releaseName, namespace: KPS.namespace }));
+      const labelled = kindRelease(documented);
+      for (const kind of ['ServiceMonitor', 'PrometheusRule'] as const) {
+        expect(loadedBy(stock, release, kind), `${kind} without the documented labels`).toEqual([]);
+        expect(loadedBy(stock, labelled, kind), kind).toEqual(names(labelled, kind));
+      }
+    });
+  },
+);
 
 describe.skipIf(missing.length > 0)('kube-prometheus-stack: Alertmanager', () => {
   let kindStack: K8sObject[] = [];

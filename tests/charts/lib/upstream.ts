@@ -73,6 +73,26 @@ export function kindUpInstall(chart: 'kube-prometheus-stack' | 'jaeger'): KindUp
   };
 }
 
+/** A variable's default in scripts/kind-up.sh (`NAME="${NAME:-default}"`). */
+export function kindUpDefault(name: string): string {
+  const script = readFileSync(join(ROOT, 'scripts', 'kind-up.sh'), 'utf8');
+  const found = new RegExp(`^${name}="\\$\\{${name}:-([^}]*)\\}"$`, 'm').exec(script);
+  if (!found) throw new Error(`kind-up.sh has no default for ${name}`);
+  return found[1]!;
+}
+
+/** group/version of every served version of the CRDs a packaged chart carries (`helm show crds`). */
+export function servedApiVersions(path: string): string[] {
+  const result = run(['show', 'crds', path]);
+  if (result.status !== 0) throw new Error(`helm show crds ${path} failed:\n${result.stderr}`);
+  const crds = parseManifests(result.stdout).filter((o) => o.kind === 'CustomResourceDefinition') as Array<
+    K8sObject & { spec: { group: string; versions: Array<{ name: string; served: boolean }> } }
+  >;
+  return [
+    ...new Set(crds.flatMap((c) => c.spec.versions.filter((v) => v.served).map((v) => `${c.spec.group}/${v.name}`))),
+  ];
+}
+
 export type Located = { path: string; missing?: undefined } | { path?: undefined; missing: string };
 
 export interface LocateOptions {
