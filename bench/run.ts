@@ -4,6 +4,7 @@
 //
 //   npm run bench                 full run (several minutes)
 //   npm run bench -- --quick      one short round of each scenario (CI smoke; not asserted)
+//   npm run bench -- --only audit audit appends across replicas alone (j)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -26,6 +27,7 @@ import {
   type ServiceProcess,
 } from '../tests/support/services.ts';
 import { createTestKeys } from '../tests/support/tokens.ts';
+import { auditTableRows, runAuditScenario } from './lib/auditScenario.ts';
 import { measureCpu, postgresPids } from './lib/cpu.ts';
 import { runImportScenario, type ImportResult } from './lib/importScenario.ts';
 import { startTlsPostgres } from './lib/tlsPostgres.ts';
@@ -38,8 +40,10 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     duration: { type: 'string' },
     connections: { type: 'string', default: '32' },
+    only: { type: 'string' },
   },
 });
+if (args.only !== undefined && args.only !== 'audit') throw new Error(`--only: unknown scenario ${args.only} (audit)`);
 const rounds = Number(args.rounds ?? (args.quick ? 1 : 3));
 const durationS = Number(args.duration ?? (args.quick ? 2 : 8));
 const connections = Number(args.connections);
@@ -79,19 +83,41 @@ async function main(): Promise<void> {
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     OTEL_SERVICE_NAME: '',
   };
+  // What every system's services run with; each target adds its own (tracing, faults, ...).
+  const systemRpc = { ...production, ...dbTls, PM_DATABASE__STATEMENT_TIMEOUT_MS: '5000' };
+  const systemApi = { ...production, ...highLimits };
+
+  // (j) audit appends across replicas, first: the other systems' idle work would land in
+  // its PostgreSQL CPU. The env of the read-path system (a), tracing to the sink included.
+  const audit = await runAuditScenario({
+    serverUrl: postgres.url,
+    jwksFile: keys.jwksFile,
+    headers: auth,
+    rpcExtra: { ...systemRpc, ...tracing },
+    apiExtra: { ...systemApi, ...tracing },
+    replicas: args.quick ? [1, 2] : [1, 2, 4],
+    rounds,
+    durationS,
+    connections,
+    log,
+  });
+  log('audit appends done');
+  if (args.only === 'audit') {
+    printTable([TABLE_HEADER, ...auditTableRows(audit)]);
+    writeResults({ machine: machine(), settings: { rounds, durationS, connections }, audit, elapsedS: elapsed(t0) });
+    sink.server.close();
+    await postgres.stop();
+    return;
+  }
 
   const startSystem = async (name: string, rpcExtra: Record<string, string>, apiExtra: Record<string, string> = {}) => {
     const rpc = await startService('patient-rpc', {
       nodeArgs: chartHeapFlags('patient-rpc'),
-      env: rpcEnv(keys.jwksFile, { ...production, ...dbTls, ...rpcExtra, PM_DATABASE__STATEMENT_TIMEOUT_MS: '5000' }),
+      env: rpcEnv(keys.jwksFile, { ...systemRpc, ...rpcExtra }),
     });
     const api = await startService('patient-api', {
       nodeArgs: chartHeapFlags('patient-api'),
-      env: apiEnv(`static:///127.0.0.1:${rpc.ports.grpc}`, keys.jwksFile, {
-        ...production,
-        ...highLimits,
-        ...apiExtra,
-      }),
+      env: apiEnv(`static:///127.0.0.1:${rpc.ports.grpc}`, keys.jwksFile, { ...systemApi, ...apiExtra }),
     });
     started.push(rpc, api);
     log(`${name} up`);
@@ -377,12 +403,7 @@ async function main(): Promise<void> {
 
   const naive = read['naive-pair']!.rps;
   const results = {
-    machine: {
-      cpus: cpus().length,
-      model: cpus()[0]?.model,
-      memoryGiB: Math.round(totalmem() / 2 ** 30),
-      node: process.version,
-    },
+    machine: machine(),
     settings: { rounds, durationS, connections },
     read,
     cpuPerRequestUs,
@@ -408,6 +429,7 @@ async function main(): Promise<void> {
     imports,
     handshakes,
     coldStartMs: cold,
+    audit,
     targets: {
       'read: system(PG) / naive-pair ≥ 1.0': capacity / naive,
       'read: system(PG) / bare-http': capacity / read['bare-http']!.rps,
@@ -431,17 +453,32 @@ async function main(): Promise<void> {
       'import peak RSS MB, worst service and size ≤ 150': Math.max(
         ...imports.flatMap((r) => [r.rpcPeakRssMb, r.apiPeakRssMb]),
       ),
+      [`audit: read throughput, ${audit.replicas.at(-1)} rpc replicas / 1`]: audit.system.at(-1)!.readRatio,
+      'audit: append retries = 0 (every replica count)': audit.system.reduce((a, s) => a + s.retries, 0),
     },
-    elapsedS: Math.round((performance.now() - t0) / 1000),
+    elapsedS: elapsed(t0),
   };
   print(results);
+  writeResults(results);
+  sink.server.close();
+  await Promise.all(started.map((p) => p.stop()));
+  await postgres.stop();
+}
+
+const elapsed = (t0: number) => Math.round((performance.now() - t0) / 1000);
+
+const machine = () => ({
+  cpus: cpus().length,
+  model: cpus()[0]?.model,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+});
+
+function writeResults(results: object): void {
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   const file = join(ROOT, 'bench/results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(results, null, 2));
   process.stdout.write(`\nwritten: ${file}\n`);
-  sink.server.close();
-  await Promise.all(started.map((p) => p.stop()));
-  await postgres.stop();
 }
 
 interface ConnectTimes {
@@ -473,8 +510,15 @@ async function measureConnects(count: number, port: number, tls?: ConnectionOpti
   return { p50: samples[Math.floor(count / 2)]!, p99: samples[Math.floor(count * 0.99)]! };
 }
 
+const TABLE_HEADER = ['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'failed'];
+
+function printTable(rows: string[][]): void {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  for (const row of rows) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}\n`);
+}
+
 function print(r: any): void {
-  const rows: string[][] = [['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'failed']];
+  const rows: string[][] = [TABLE_HEADER];
   for (const [name, v] of Object.entries(r.read) as Array<[string, any]>)
     rows.push(['(a) read path', name, v.rps.toFixed(0), v.p50.toFixed(1), v.p99.toFixed(1), '', String(v.non2xx)]);
   for (const [name, v] of Object.entries(r.half.byTarget) as Array<[string, PacedResult]>)
@@ -554,8 +598,8 @@ function print(r: any): void {
     ]);
   for (const [name, ms] of Object.entries(r.coldStartMs) as Array<[string, number]>)
     rows.push(['(h) cold start', name, '', '', '', '', `${ms.toFixed(0)} ms`]);
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  for (const row of rows) process.stdout.write(`${row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ')}\n`);
+  rows.push(...auditTableRows(r.audit));
+  printTable(rows);
   process.stdout.write('\nCPU per request, µs (median of rounds):\n');
   for (const [name, parts] of Object.entries(r.cpuPerRequestUs) as Array<[string, Record<string, number>]>)
     process.stdout.write(
