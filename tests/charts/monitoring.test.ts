@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ROOT, render, type K8sObject } from './lib/helm.ts';
+import { exemplarHistograms } from './lib/exemplars.ts';
 import { type ConfigMap, type Service, named, ofKind, testPods } from './lib/manifests.ts';
 
 const OPERATOR = ['monitoring.coreos.com/v1'];
@@ -18,6 +19,18 @@ const SERVICES = ['patient-api', 'patient-rpc'] as const;
 interface RuleGroup {
   name: string;
   rules: Array<Record<string, unknown>>;
+}
+
+interface Panel {
+  type: string;
+  title: string;
+  panels?: Panel[];
+  targets?: Array<{ expr?: string; refId?: string; exemplar?: boolean }>;
+}
+
+/** Panels, those inside collapsed rows included. */
+function allPanels(panels: Panel[]): Panel[] {
+  return panels.flatMap((p) => [p, ...allPanels(p.panels ?? [])]);
 }
 
 describe('ServiceMonitor and PrometheusRule', () => {
@@ -145,6 +158,32 @@ describe('Grafana dashboards', () => {
         expect(text).toBe(readFileSync(join(dir, file), 'utf8').replace(/\n$/, ''));
       }
     }
+  });
+
+  it('latency panels over histograms with trace exemplars ask for them, and only those', async () => {
+    const histograms = await exemplarHistograms();
+    expect(histograms).toEqual(
+      expect.arrayContaining(['http_server_request_duration_seconds', 'grpc_server_handling_seconds']),
+    );
+    const withExemplars = new RegExp(`\\b(${histograms.join('|')})_bucket\\b`);
+    const asking: string[] = [];
+    const missing: string[] = [];
+    for (const chart of SERVICES) {
+      const dir = join(ROOT, 'charts', chart, 'files', 'dashboards');
+      for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+        const dashboard = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { panels: Panel[] };
+        for (const panel of allPanels(dashboard.panels))
+          for (const target of panel.targets ?? []) {
+            const where = `${file}: ${panel.title} (${target.refId ?? 'A'})`;
+            const over = withExemplars.test(target.expr ?? '') && panel.type === 'timeseries';
+            if (over && target.exemplar !== true) missing.push(where);
+            if (target.exemplar === true) asking.push(where);
+            if (target.exemplar === true) expect(over, `${where} asks for exemplars its series lack`).toBe(true);
+          }
+      }
+    }
+    expect(missing).toEqual([]);
+    expect(asking.length).toBeGreaterThan(0);
   });
 
   it('dashboards.enabled=false renders none', () => {
