@@ -77,7 +77,7 @@ export async function verifyAuditTrail(options: AuditVerifyOptions): Promise<Aud
 
 async function storedCheckpoints(db: Queryable, verifierKey: string) {
   const rows = await db.query<{ tree_size: string; note: string }>(
-    'SELECT tree_size::text AS tree_size, note FROM audit_checkpoints ORDER BY tree_size',
+    'SELECT tree_size::text AS tree_size, note FROM audit_checkpoints ORDER BY audit_checkpoints.tree_size',
   );
   const verified: Checkpoint[] = [];
   const forged: number[] = [];

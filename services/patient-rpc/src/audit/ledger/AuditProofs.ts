@@ -68,7 +68,7 @@ export class AuditProofs {
   async #checkpoint(size: number | undefined): Promise<{ size: number; note: string } | undefined> {
     const [row] = await this.db.query<{ tree_size: string; note: string }>(
       size === undefined
-        ? 'SELECT tree_size::text AS tree_size, note FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1'
+        ? 'SELECT tree_size::text AS tree_size, note FROM audit_checkpoints ORDER BY audit_checkpoints.tree_size DESC LIMIT 1'
         : 'SELECT tree_size::text AS tree_size, note FROM audit_checkpoints WHERE tree_size = $1',
       size === undefined ? [] : [size],
     );

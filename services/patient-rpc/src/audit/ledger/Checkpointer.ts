@@ -230,7 +230,7 @@ export class Checkpointer {
 /** The tree as of the latest checkpoint (empty before the first). */
 async function latestRange(db: Queryable): Promise<CompactRange> {
   const [last] = await db.query<{ tree_size: string; compact_range: Uint8Array }>(
-    'SELECT tree_size::text AS tree_size, compact_range FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1',
+    'SELECT tree_size::text AS tree_size, compact_range FROM audit_checkpoints ORDER BY audit_checkpoints.tree_size DESC LIMIT 1',
   );
   if (!last) return CompactRange.empty();
   const bytes = Buffer.from(last.compact_range);
@@ -242,6 +242,8 @@ async function latestRange(db: Queryable): Promise<CompactRange> {
 
 /** The signed note of the latest checkpoint, from the database (any replica answers). */
 export async function latestCheckpointNote(db: Queryable): Promise<string | undefined> {
-  const [last] = await db.query<{ note: string }>('SELECT note FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1');
+  const [last] = await db.query<{ note: string }>(
+    'SELECT note FROM audit_checkpoints ORDER BY audit_checkpoints.tree_size DESC LIMIT 1',
+  );
   return last?.note;
 }

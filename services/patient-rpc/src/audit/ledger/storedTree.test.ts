@@ -14,7 +14,7 @@ import { AUDIT_COLUMNS, type AuditRow } from '../AuditLog.js';
 import type { AuditEntry } from '../auditChain.js';
 import { AuditWriter } from '../AuditWriter.js';
 import { AuditProofs, isProofMissing } from './AuditProofs.js';
-import { Checkpointer } from './Checkpointer.js';
+import { Checkpointer, latestCheckpointNote } from './Checkpointer.js';
 import { createNoteSigner, verifierKeyOf, verifyCheckpoint } from './checkpoint.js';
 import { auditLeafData, auditLeafHash } from './leafData.js';
 import { consistencyProof, inclusionProof, leafHash, verifyConsistency, verifyInclusion, type Hash } from './merkle.js';
@@ -174,5 +174,38 @@ describe('stored audit tree (PGlite)', () => {
     expect(all).toHaveLength(appended + 1);
     const leaf = hole - 1;
     expect(verifyInclusion(leaf, made!.size, all[leaf]!, inclusionProof(leaf, made!.size, all), made!.root)).toBe(true);
+  });
+});
+
+describe('tree sizes across a power of ten (PGlite)', () => {
+  let db: Db;
+  beforeAll(async () => {
+    db = await createPgliteDb({ dataDir: 'memory://' });
+    await migrate(db, MIGRATIONS);
+  }, 60_000);
+  afterAll(() => db?.close());
+
+  it('takes the largest checkpoint as the latest, not the one whose size sorts last as text', async () => {
+    const writer = new AuditWriter(db, { maxBatch: 64 }, new Registry());
+    const checkpointer = new Checkpointer(
+      { origin: ORIGIN, intervalMs: 1000, maxBatch: 1000, gapGraceMs: 5000 },
+      {
+        db,
+        signer: createNoteSigner(ORIGIN, keys.privateKey),
+        logger: createLogger({ level: 'silent' }, { name: 'test' }),
+        registry: new Registry(),
+      },
+    );
+    const sizes: number[] = [];
+    for (const count of [9, 1, 1]) {
+      for (let i = 0; i < count; i++) await writer.append(entry(i));
+      sizes.push((await checkpointer.run())!.size);
+    }
+    expect(sizes).toEqual([9, 10, 11]); // '9' sorts after '10' and '11' as text
+    expect(await checkpointer.run()).toBeUndefined(); // nothing new: no round, no duplicate size
+    expect(verifyCheckpoint((await latestCheckpointNote(db))!, VKEY).size).toBe(11);
+    const proofs = new AuditProofs(db);
+    expect(await proofs.inclusion(11)).toMatchObject({ treeSize: 11 });
+    expect(await proofs.consistency(9)).toMatchObject({ fromSize: 9, toSize: 11 });
   });
 });
