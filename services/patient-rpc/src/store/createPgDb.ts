@@ -19,14 +19,13 @@ const MAX_PREPARED = 512;
 
 /** PostgreSQL through a `pg` pool. */
 export function createPgDb({ url, poolMax, statementTimeoutMs, tls }: PgDbOptions): Db {
-  const pool = new pg.Pool({
+  const connection: pg.ClientConfig = {
     connectionString: url,
     ssl: tls ? pgSsl(tls) : false,
-    max: poolMax,
     statement_timeout: statementTimeoutMs,
     connectionTimeoutMillis: 5000,
-    idleTimeoutMillis: 30_000,
-  });
+  };
+  const pool = new pg.Pool({ ...connection, max: poolMax, idleTimeoutMillis: 30_000 });
   // An idle client's error (server restart) must not crash the process; the pool drops it.
   pool.on('error', () => {});
   // Parameterised statements are prepared once per connection (named): later executions
@@ -39,30 +38,60 @@ export function createPgDb({ url, poolMax, statementTimeoutMs, tls }: PgDbOption
     if (name === undefined && names.size < MAX_PREPARED) names.set(text, (name = `pm_${names.size}`));
     return name === undefined ? { text, values } : { name, text, values };
   };
-  const run = async <R>(q: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) =>
-    (await q.query(statement(text, params))).rows as R[];
+  const run = async <R>(client: pg.PoolClient, text: string, params?: readonly unknown[]) =>
+    (await client.query(statement(text, params))).rows as R[];
 
-  /** Runs on a dedicated client so an abort can cancel exactly this statement. */
-  const cancellable = async <R>(text: string, params: readonly unknown[] | undefined, signal: AbortSignal) => {
-    signal.throwIfAborted();
+  /**
+   * Runs `fn` on a pooled client. A statement the server refused (a constraint, a cancel,
+   * a timeout: pg.DatabaseError) leaves the connection usable, so it goes back to the pool;
+   * only a broken connection is discarded. (pg's own `pool.query` discards the client on
+   * any error, so every refused statement would cost a new connection and TLS handshake.)
+   */
+  const withClient = async <T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
-    const cancel = () =>
-      void pool
-        .query('SELECT pg_cancel_backend($1)', [(client as unknown as { processID: number }).processID])
-        .catch(() => {});
-    signal.addEventListener('abort', cancel, { once: true });
     try {
-      return await run<R>(client, text, params);
-    } finally {
-      signal.removeEventListener('abort', cancel);
+      const result = await fn(client);
       client.release();
+      return result;
+    } catch (error) {
+      client.release(error instanceof pg.DatabaseError ? undefined : error instanceof Error ? error : true);
+      throw error;
     }
+  };
+
+  /**
+   * Runs on its own client so an abort can cancel exactly this statement. The cancel goes
+   * over a connection of its own, not the pool: a cancel that waited for a pooled client
+   * would run after the statement ended, on a backend already running someone else's (or,
+   * on the same client, cancel itself).
+   */
+  const cancellable = <R>(text: string, params: readonly unknown[] | undefined, signal: AbortSignal) => {
+    signal.throwIfAborted();
+    return withClient(async (client) => {
+      let running = true;
+      const cancel = () => {
+        const canceller = new pg.Client(connection);
+        const pid = (client as unknown as { processID: number }).processID;
+        void canceller
+          .connect()
+          .then(() => (running ? canceller.query('SELECT pg_cancel_backend($1)', [pid]) : undefined))
+          .catch(() => {})
+          .finally(() => void canceller.end().catch(() => {}));
+      };
+      signal.addEventListener('abort', cancel, { once: true });
+      try {
+        return await run<R>(client, text, params);
+      } finally {
+        running = false;
+        signal.removeEventListener('abort', cancel);
+      }
+    });
   };
 
   return {
     kind: 'postgres',
     query: (text, params, options) =>
-      options?.signal ? cancellable(text, params, options.signal) : run(pool, text, params),
+      options?.signal ? cancellable(text, params, options.signal) : withClient((client) => run(client, text, params)),
     async transaction(fn) {
       const client = await pool.connect();
       const tx: Queryable = { query: (text, params) => run(client, text, params) };
@@ -70,12 +99,16 @@ export function createPgDb({ url, poolMax, statementTimeoutMs, tls }: PgDbOption
         await client.query('BEGIN');
         const result = await fn(tx);
         await client.query('COMMIT');
+        client.release();
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => {});
+        // Whatever failed, a connection that can still roll back is fine to reuse.
+        let broken: Error | undefined;
+        await client.query('ROLLBACK').catch((rollbackError: unknown) => {
+          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        });
+        client.release(broken);
         throw error;
-      } finally {
-        client.release();
       }
     },
     async copyFrom(table, columns, rows) {
