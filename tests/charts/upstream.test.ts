@@ -466,14 +466,14 @@ describe.skipIf(missing.length > 0)('kube-prometheus-stack: Alertmanager', () =>
   });
 });
 
-describe.skipIf(!jaeger.path)("upstream chart lookup in a user's clone", () => {
+describe("upstream chart lookup in a user's clone", () => {
   let dir = '';
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'pm-upstream-lookup-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('pulls the pinned version from the chart repository when ../shared has none', async () => {
+  it.skipIf(!jaeger.path)('pulls the pinned version from the chart repository when ../shared has none', async () => {
     // A chart repository on loopback serving the same package, as the real one would.
     const repo = join(dir, 'repo');
     cpSync(jaeger.path!, join(repo, `jaeger-${JAEGER.version}.tgz`));
