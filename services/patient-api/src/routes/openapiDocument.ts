@@ -162,7 +162,10 @@ export function openapiDocument(version: string): object {
           security: [{ bearer: [] }],
           parameters: [...parameters(auditProofParamsSchema, 'path'), ...parameters(auditProofQuerySchema, 'query')],
           responses: {
-            '200': { description: 'The record, its leaf bytes, the proof and the checkpoint', ...json(auditProofSchema) },
+            '200': {
+              description: 'The record, its leaf bytes, the proof and the checkpoint',
+              ...json(auditProofSchema),
+            },
             '400': problem('seq or treeSize is not a positive integer'),
             '404': problem('No such record or checkpoint, or no checkpoint covers the record yet'),
             '500': problem('The log no longer holds records the checkpoint signed (reason data_loss)'),
