@@ -14,7 +14,7 @@ import { AUDIT_COLUMNS, type AuditRow } from '../AuditLog.js';
 import type { AuditEntry } from '../auditChain.js';
 import { AuditWriter } from '../AuditWriter.js';
 import { AuditProofs, isProofMissing } from './AuditProofs.js';
-import { Checkpointer, latestCheckpointNote } from './Checkpointer.js';
+import { Checkpointer, latestCheckpointNote, type CheckpointerDeps } from './Checkpointer.js';
 import { createNoteSigner, verifierKeyOf, verifyCheckpoint } from './checkpoint.js';
 import { auditLeafData, auditLeafHash } from './leafData.js';
 import { consistencyProof, inclusionProof, leafHash, verifyConsistency, verifyInclusion, type Hash } from './merkle.js';
@@ -24,6 +24,19 @@ const MIGRATIONS = fileURLToPath(new URL('../../../migrations/', import.meta.url
 const ORIGIN = 'test/audit';
 const keys = generateKeyPairSync('ed25519');
 const VKEY = verifierKeyOf(ORIGIN, keys.publicKey);
+
+/** A sequencer over `db` signing with the test key; `extra` adds a clock or sinks. */
+const sequencer = (db: Db, maxBatch: number, extra: Partial<CheckpointerDeps> = {}) =>
+  new Checkpointer(
+    { origin: ORIGIN, intervalMs: 1000, maxBatch, gapGraceMs: 5000 },
+    {
+      db,
+      signer: createNoteSigner(ORIGIN, keys.privateKey),
+      logger: createLogger({ level: 'silent' }, { name: 'test' }),
+      registry: new Registry(),
+      ...extra,
+    },
+  );
 
 const entry = (i: number): AuditEntry => ({
   actor: `user-${i % 7}`,
@@ -56,16 +69,7 @@ describe('stored audit tree (PGlite)', () => {
     db = await createPgliteDb({ dataDir: 'memory://' });
     await migrate(db, MIGRATIONS);
     for (let i = 0; i < 3; i++) writers.push(new AuditWriter(db, { maxBatch: 64 }, new Registry()));
-    checkpointer = new Checkpointer(
-      { origin: ORIGIN, intervalMs: 1000, maxBatch: 700, gapGraceMs: 5000 },
-      {
-        db,
-        signer: createNoteSigner(ORIGIN, keys.privateKey),
-        logger: createLogger({ level: 'silent' }, { name: 'test' }),
-        registry: new Registry(),
-        now: () => now,
-      },
-    );
+    checkpointer = sequencer(db, 700, { now: () => now });
   }, 60_000);
   afterAll(() => db?.close());
 
@@ -136,19 +140,12 @@ describe('stored audit tree (PGlite)', () => {
 
   it('publishes each checkpoint to every sink; a failing sink does not undo it or stop the others', async () => {
     const published: string[] = [];
-    const withSinks = new Checkpointer(
-      { origin: ORIGIN, intervalMs: 1000, maxBatch: 700, gapGraceMs: 5000 },
-      {
-        db,
-        signer: createNoteSigner(ORIGIN, keys.privateKey),
-        logger: createLogger({ level: 'silent' }, { name: 'test' }),
-        registry: new Registry(),
-        sinks: [
-          { name: 'broken', publish: () => Promise.reject(new Error('bucket unreachable')) },
-          { name: 'memory', publish: async (c) => void published.push(c.note) },
-        ],
-      },
-    );
+    const withSinks = sequencer(db, 700, {
+      sinks: [
+        { name: 'broken', publish: () => Promise.reject(new Error('bucket unreachable')) },
+        { name: 'memory', publish: async (c) => void published.push(c.note) },
+      ],
+    });
     await append(1);
     const made = await withSinks.run();
     expect(published).toEqual([made!.note]);
@@ -187,15 +184,7 @@ describe('tree sizes across a power of ten (PGlite)', () => {
 
   it('takes the largest checkpoint as the latest, not the one whose size sorts last as text', async () => {
     const writer = new AuditWriter(db, { maxBatch: 64 }, new Registry());
-    const checkpointer = new Checkpointer(
-      { origin: ORIGIN, intervalMs: 1000, maxBatch: 1000, gapGraceMs: 5000 },
-      {
-        db,
-        signer: createNoteSigner(ORIGIN, keys.privateKey),
-        logger: createLogger({ level: 'silent' }, { name: 'test' }),
-        registry: new Registry(),
-      },
-    );
+    const checkpointer = sequencer(db, 1000);
     const sizes: number[] = [];
     for (const count of [9, 1, 1]) {
       for (let i = 0; i < count; i++) await writer.append(entry(i));
