@@ -33,13 +33,18 @@ export class AuditLog {
     return rows.map(toAuditRecord);
   }
 
+  /** At most `limit` records after seq `afterSeq`, in seq order. */
+  after(afterSeq: string | number, limit: number): Promise<AuditRow[]> {
+    return this.db.query<AuditRow>(
+      `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY audit_log.seq LIMIT $2`,
+      [afterSeq, limit],
+    );
+  }
+
   /** The whole trail in seq order, a page at a time. */
   async *pages(pageSize = 5000): AsyncGenerator<AuditRow[]> {
     for (let after = '0'; ;) {
-      const rows = await this.db.query<AuditRow>(
-        `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY audit_log.seq LIMIT $2`,
-        [after, pageSize],
-      );
+      const rows = await this.after(after, pageSize);
       if (rows.length > 0) yield rows;
       if (rows.length < pageSize) return;
       after = rows.at(-1)!.seq;

@@ -3,7 +3,7 @@ import type { Logger } from '@patient-mesh/runtime';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Db, Queryable } from '../../store/Db.js';
 import { formatCheckpoint, type NoteSigner } from './checkpoint.js';
-import { AUDIT_COLUMNS, type AuditRow } from '../AuditLog.js';
+import { AuditLog, type AuditRow } from '../AuditLog.js';
 import { auditLeafHash } from './leafData.js';
 import { CompactRange, type Hash } from './merkle.js';
 import { storeCompletedTiles } from './storedTree.js';
@@ -160,8 +160,9 @@ export class Checkpointer {
     const range = await latestRange(tx);
     const from = range.size;
     this.#size.set(from);
-    let rows = await this.#after(tx, from);
-    if (await this.#sealGaps(tx, from, rows)) rows = await this.#after(tx, from);
+    const log = new AuditLog(tx);
+    let rows = await log.after(from, this.options.maxBatch);
+    if (await this.#sealGaps(tx, from, rows)) rows = await log.after(from, this.options.maxBatch);
     const leaves: Hash[] = [];
     const now = this.#now();
     for (const row of rows) {
@@ -182,14 +183,6 @@ export class Checkpointer {
       [range.size, root, Buffer.concat(range.hashes), note],
     );
     return { size: range.size, root, note };
-  }
-
-  /** The records after the tree, in seq order, at most one batch. */
-  #after(tx: Queryable, size: number): Promise<AuditRow[]> {
-    return tx.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY audit_log.seq LIMIT $2`, [
-      size,
-      this.options.maxBatch,
-    ]);
   }
 
   /**
