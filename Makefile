@@ -33,7 +33,7 @@ test-unit: build ## Unit tests only
 test-integration: build ## Cross-process tests (real processes, PGlite and PostgreSQL)
 	npm exec -- vitest run --project integration
 
-charts-test: install ## helm lint/template over value sets, schema validation, invariants
+charts-test: build ## helm lint/template over value sets, schema validation, invariants
 	npm exec -- vitest run --project charts
 
 lint: install ## TypeScript, ESLint and Prettier; shellcheck over the scripts, actionlint over the workflows
@@ -72,7 +72,7 @@ rollout-check: ## Restart both Deployments under load in the kind cluster; fails
 	  npm exec -- node scripts/rollout-check.ts --context kind-patient-mesh --namespace patient-mesh --release patient-mesh \
 	  --url "$(ROLLOUT_URL)"
 
-charts-generate: install ## Regenerate values.schema.json files and the values reference in docs/operations.md
+charts-generate: build ## Regenerate values.schema.json files (config from the services' zod schemas) and the values reference in docs/operations.md
 	npm exec -- node scripts/tools/chart-schemas.ts && npm exec -- node scripts/tools/values-reference.ts
 
 clean: ## Remove build output and local data

@@ -1,14 +1,20 @@
-// Writes charts/*/values.schema.json. The three charts share most blocks (image,
-// lifecycle, probes, security, autoscaling, network policy, monitoring), so the schemas
-// are built here from one set of fragments instead of being kept in sync by hand.
-// Every description below is also the text of the values reference in docs/operations.md
-// (scripts/tools/values-reference.ts).
+// Writes charts/*/values.schema.json. Each service chart's `config` value is generated from
+// the service's own zod config schema (descriptions included), so the chart accepts exactly
+// what the service reads. The chart-only blocks the three charts share (image, lifecycle,
+// probes, security, autoscaling, network policy, monitoring) are built here from one set of
+// fragments. Every description is also the text of the values reference in
+// docs/operations.md (scripts/tools/values-reference.ts).
 //
-// Usage: node scripts/tools/chart-schemas.ts          write the files
+// Usage: node scripts/tools/chart-schemas.ts          write the files (after npm run build)
 //        node scripts/tools/chart-schemas.ts --check  exit 1 when a file is stale
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+// The services' own config schemas, compiled (npm run build): the chart's `config` value is
+// generated from them, so its keys, bounds and descriptions are the service's.
+import { apiConfigSchema } from '../../services/patient-api/dist/config.js';
+import { rpcConfigSchema } from '../../services/patient-rpc/dist/config.js';
 
 type Schema = Record<string, unknown>;
 
@@ -100,18 +106,6 @@ const common: Record<string, Schema> = {
     description: 'Values of the patient-common library chart: it has none; Helm adds the key.',
   },
 };
-
-const logConfig = obj('Logging.', {
-  level: str('pino log level.', { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }),
-});
-const serviceConfig = obj('Service identity.', {
-  environment: str('production refuses development-only features.', { enum: ['development', 'production'] }),
-});
-const listenConfig = (what: string) =>
-  obj(`${what} listener.`, {
-    host: str('Bind address.'),
-    port: port('Port; also the containerPort.'),
-  });
 
 const lifecycle = obj(
   "Graceful drain timing. All but preStop is also written to the config file's lifecycle section. The chart refuses to render unless shutdownTimeoutSeconds + preStopSeconds < terminationGracePeriodSeconds.",
@@ -295,50 +289,11 @@ const dashboards = obj('Grafana dashboards from files/dashboards/*.json, one Con
 
 // ---------------------------------------------------------------- trust: tokens, workload TLS, mesh
 
-const authConfig = obj(
-  'Bearer token (JWT) verification; both services verify the same tokens. Set exactly one of jwksFile and jwksUrl.',
-  {
-    jwksFile: str('JWKS file; its directory is where auth.jwksSecret / auth.jwksConfigMap is mounted.'),
-    jwksUrl: str('JWKS URL, fetched and cached.'),
-    jwksRefreshSeconds: int(
-      'How often jwksFile is checked for changes (a rotated key set applies without a restart).',
-      {
-        minimum: 1,
-        maximum: 3600,
-      },
-    ),
-    issuer: str('Expected iss claim.', { minLength: 1 }),
-    audience: str("Expected aud claim (patient-api's audience in both services: the token is the same).", {
-      minLength: 1,
-    }),
-    algorithms: list('Accepted signature algorithms (asymmetric only).', {
-      enum: ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA'],
-    }),
-    clockToleranceSeconds: int('Clock skew tolerated on exp/nbf.', { minimum: 0, maximum: 300 }),
-  },
-);
-
 const jwksSource = obj('Where the JWKS (public keys) comes from, mounted at the directory of config.auth.jwksFile.', {
   jwksSecret: str('Secret holding the JWKS (may use templates).'),
   jwksConfigMap: str('ConfigMap holding the JWKS, instead of a Secret.'),
   jwksKey: str('Key of the JWKS in that Secret or ConfigMap.', { minLength: 1 }),
 });
-
-const spiffeId = { type: 'string', pattern: '^spiffe://[^/]+/.+' };
-
-/** config.tls: what the chart does not derive (mode and the file paths come from tls/mesh). */
-function tlsConfig(peersKey: string, peersDescription: string): Schema {
-  return obj(
-    'Transport security of the api-rpc connection; mode and certFile/keyFile/caFile are written by the chart from tls and mesh.',
-    {
-      refreshIntervalMs: int('How often the certificate files are re-read (rotation without a restart).', {
-        minimum: 100,
-        maximum: 600000,
-      }),
-      [peersKey]: list(peersDescription, spiffeId),
-    },
-  );
-}
 
 const duration = (description: string): Schema => str(description, { pattern: '^([0-9]+(\\.[0-9]+)?(h|m|s))+$' });
 
@@ -420,43 +375,54 @@ function chartSchema(title: string, properties: Record<string, Schema>): Schema 
   };
 }
 
+// ---------------------------------------------------------------- service config files
+
+/** Keys of config.tls the chart derives from the tls and mesh values. */
+const TLS_FILES = [
+  ['tls', 'mode'],
+  ['tls', 'certFile'],
+  ['tls', 'keyFile'],
+  ['tls', 'caFile'],
+];
+
+/**
+ * The chart's `config` value: the input side of a service's zod schema (what a config file may
+ * say), less the keys the chart writes itself. Every key must carry a description (zod
+ * `.describe()`): it is the values reference's text, written once, next to the key's bounds.
+ */
+function chartConfig(schema: z.ZodType, description: string, chartOwned: string[][]): Schema {
+  const json = z.toJSONSchema(schema, { io: 'input', target: 'draft-7', unrepresentable: 'any' }) as Schema;
+  delete json.$schema;
+  for (const path of chartOwned) {
+    const parent = path
+      .slice(0, -1)
+      .reduce<Schema>((node, key) => (node.properties as Record<string, Schema>)[key]!, json);
+    const properties = parent.properties as Record<string, Schema>;
+    if (!(path.at(-1)! in properties)) throw new Error(`config.${path.join('.')}: no such key in the service schema`);
+    delete properties[path.at(-1)!];
+  }
+  const undocumented: string[] = [];
+  const visit = (node: Schema, path: string[]) => {
+    for (const [key, child] of Object.entries((node.properties ?? {}) as Record<string, Schema>)) {
+      if (typeof child.description !== 'string') undocumented.push(['config', ...path, key].join('.'));
+      visit(child, [...path, key]);
+    }
+  };
+  visit(json, []);
+  if (undocumented.length > 0)
+    throw new Error(`describe these keys in the service's zod schema (.describe()): ${undocumented.join(', ')}`);
+  return { ...json, description };
+}
+
 // ---------------------------------------------------------------- patient-api
 
 const apiSchema = chartSchema('patient-api values', {
   ...common,
-  image: image('patient-mesh/patient-api'),
-  config: obj(
-    'patient-api config file, rendered verbatim into the ConfigMap (strings may use templates). Keys map one-to-one to the service config.',
-    {
-      service: serviceConfig,
-      log: logConfig,
-      http: obj('HTTP API listener.', {
-        host: str('Bind address.'),
-        port: port('Port; also the containerPort "http".'),
-        bodyLimitBytes: int('Largest JSON body accepted; larger gets 413.', { minimum: 1024, maximum: 16777216 }),
-        requestTimeoutMs: int('Overall budget of a request; it becomes the gRPC deadline.', {
-          minimum: 50,
-          maximum: 60000,
-        }),
-        keepAliveTimeoutMs: int('HTTP keep-alive timeout; must exceed the load balancer idle timeout.', {
-          minimum: 1000,
-          maximum: 600000,
-        }),
-      }),
-      admin: listenConfig('Admin (/livez /readyz /metrics)'),
-      auth: authConfig,
-      rpc: obj('patient-rpc client.', {
-        target: str(
-          'kubernetes:///<service>.<namespace>:<port> (EndpointSlice watch of the headless Service), dns:///host:port or static:///h1:p,h2:p.',
-          { minLength: 1 },
-        ),
-      }),
-      tls: tlsConfig(
-        'serverIdentities',
-        "SPIFFE ids patient-rpc may present; empty = patient-rpc's id in this namespace (from tls.trustDomain and tls.peerServiceAccount).",
-      ),
-    },
-    { required: ['http', 'admin', 'auth', 'rpc'] },
+  image: image('patient-api'),
+  config: chartConfig(
+    apiConfigSchema,
+    'patient-api config file, rendered verbatim into the ConfigMap (strings may use templates). Keys map one-to-one to the service config (services/patient-api/src/config.ts), but for those the chart writes: lifecycle (from lifecycle) and tls mode and files (from tls and mesh).',
+    [['lifecycle'], ...TLS_FILES],
   ),
   lifecycle,
   auth: jwksSource,
@@ -485,13 +451,44 @@ const apiSchema = chartSchema('patient-api values', {
     adminPort: port('Service port of admin (metrics).'),
     annotations: stringMap('Service annotations.'),
   }),
+  ingress: obj(
+    'Ingress (networking.k8s.io/v1) to the http port; TLS ends at the controller. networkPolicy.ingress.http.from must admit the controller.',
+    {
+      enabled: bool('Render the Ingress.'),
+      className: str('ingressClassName; empty = the cluster default class.'),
+      annotations: stringMap('Ingress annotations (may use templates), e.g. cert-manager.io/cluster-issuer.'),
+      hosts: list('Host names routed to the API; empty = every host.', {
+        type: 'string',
+        pattern: '^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
+      }),
+      path: str('Path routed to the API.', { pattern: '^/' }),
+      pathType: str('Path match.', { enum: ['Prefix', 'Exact', 'ImplementationSpecific'] }),
+      tls: obj('TLS at the controller.', {
+        secretName: str('Secret (tls.crt, tls.key) for hosts (may use templates); empty = no tls section.'),
+      }),
+    },
+  ),
+  httpRoute: obj(
+    "Gateway API HTTPRoute (gateway.networking.k8s.io/v1) to the http port. TLS is the Gateway listener's job; networkPolicy.ingress.http.from must admit the Gateway's data plane.",
+    {
+      enabled: bool('Render the HTTPRoute (needs parentRefs).'),
+      annotations: stringMap('HTTPRoute annotations.'),
+      parentRefs: list(
+        'Gateways (and listeners) the route attaches to: {name, namespace, sectionName} (strings may use templates).',
+      ),
+      hostnames: list('Host names the route answers; empty = those of the listener.', { type: 'string' }),
+      path: str('PathPrefix routed to the API.', { pattern: '^/' }),
+    },
+  ),
   autoscaling,
   podDisruptionBudget,
   ...scheduling,
   networkPolicy: obj('NetworkPolicy: default deny for these pods, then exactly these flows.', {
     enabled: bool('Render the NetworkPolicy.'),
     ingress: obj('Allowed sources.', {
-      http: peers('Clients of the HTTP port (ingress controller, NodePort traffic, other services).'),
+      http: peers(
+        "Clients of the HTTP port: with an Ingress or a Gateway, their controller's pods (e.g. namespaceSelector kubernetes.io/metadata.name: ingress-nginx); empty = any.",
+      ),
       admin: peers('Scrapers of the admin port (Prometheus).'),
     }),
     egress: obj('Allowed destinations.', {
@@ -516,106 +513,11 @@ const apiSchema = chartSchema('patient-api values', {
 
 const rpcSchema = chartSchema('patient-rpc values', {
   ...common,
-  image: image('patient-mesh/patient-rpc'),
-  config: obj(
-    'patient-rpc config file, rendered verbatim into the ConfigMap (strings may use templates). Keys map one-to-one to the service config; the database URL is never here.',
-    {
-      service: serviceConfig,
-      log: logConfig,
-      grpc: obj('gRPC listener.', {
-        host: str('Bind address.'),
-        port: port('Port; also the containerPort.'),
-        reflection: bool(
-          'Server reflection (generic clients discover the API); unset = on in development, off in production.',
-        ),
-        maxConnectionAgeSeconds: int(
-          'Connections older than this get GOAWAY (calls in flight finish), so rotated certificates reach them; 0 = never.',
-          { minimum: 0, maximum: 86400 },
-        ),
-      }),
-      admin: listenConfig('Admin (/livez /readyz /metrics)'),
-      auth: authConfig,
-      tls: tlsConfig(
-        'allowedClients',
-        "SPIFFE ids allowed to call PatientService; empty = patient-api's id in this namespace (from tls.trustDomain and tls.peerServiceAccount).",
-      ),
-      database: obj('Store settings (the URL comes from database.existingSecret).', {
-        pgliteDir: str(
-          'Embedded PGlite directory (memory:// or a path under /tmp) when database.existingSecret is empty; demos only.',
-        ),
-        poolMax: int('PostgreSQL pool size per pod.', { minimum: 1, maximum: 200 }),
-        statementTimeoutMs: int('Upper bound of any statement; calls with a shorter deadline get less.', {
-          minimum: 100,
-          maximum: 600000,
-        }),
-        tls: obj('TLS to PostgreSQL (never in the URL: sslmode there is refused).', {
-          mode: str(
-            'verify-full (the certificate must chain to caFile and name the URL host; required in production) or disable.',
-            {
-              enum: ['disable', 'verify-full'],
-            },
-          ),
-          caFile: str('PEM CA bundle; its directory is where database.tls.caSecret / caConfigMap is mounted.'),
-          certFile: str('Client certificate, for PostgreSQL certificate authentication (the chart mounts none).'),
-          keyFile: str('Client key, with certFile.'),
-        }),
-      }),
-      audit: obj('Audit trail.', {
-        maxBatch: int('Most audit records per commit (group commit).', { minimum: 1, maximum: 5000 }),
-        checkpoints: obj(
-          'Signed checkpoints: the Merkle root (RFC 9162) and size of the trail, signed as a C2SP checkpoint and published outside the database.',
-          {
-            signingKeyFile: str(
-              'Ed25519 private key (PKCS#8 PEM) that signs them; empty = the file of audit.checkpoints.signingKeySecret when set, else no checkpoints (refused in production).',
-            ),
-            origin: str("The log's name in every checkpoint and the signing key's name (no spaces or +).", {
-              pattern: `^${KEY_NAME}$`,
-            }),
-            intervalMs: int('How often new records are integrated and a checkpoint signed: the bound on the delay.', {
-              minimum: 50,
-              maximum: 60000,
-            }),
-            maxBatch: int('Most records integrated per checkpoint.', { minimum: 1, maximum: 1000000 }),
-            gapGraceMs: int(
-              'A hole in seq (an append that never committed) older than this is sealed with an audit.gap record; keep it above database.statementTimeoutMs.',
-              { minimum: 100, maximum: 3600000 },
-            ),
-            file: str('Also append each checkpoint to this file (JSON lines); a development sink, leave empty here.'),
-          },
-        ),
-      }),
-      patientCache: obj('In-memory cache of patient records (immutable once created); every read is still audited.', {
-        maxEntries: int('Records kept; 0 turns the cache off.', { minimum: 0, maximum: 1000000 }),
-        ttlSeconds: int('Longest a record is served from memory (bounds staleness after an out-of-band SQL change).', {
-          minimum: 1,
-          maximum: 86400,
-        }),
-      }),
-      imports: obj('ePRO bulk import pipeline.', {
-        workers: int('Import jobs one replica processes at once.', { minimum: 1, maximum: 1000 }),
-        queueDepth: int('Most unfinished jobs across replicas; beyond it an upload gets 429.', {
-          minimum: 1,
-          maximum: 100000,
-        }),
-        batchSize: int('Lines per staging COPY and per apply transaction.', { minimum: 1, maximum: 10000 }),
-        batchConcurrency: int('Batches of one job applied at once, each on its own connection.', {
-          minimum: 1,
-          maximum: 16,
-        }),
-        leaseSeconds: int("A job lease; a dead replica's jobs resume after it.", { minimum: 1, maximum: 3600 }),
-        pollIntervalMs: int('How often each replica looks for claimable jobs.', { minimum: 50, maximum: 60000 }),
-        maxLineBytes: int('Longest NDJSON line; longer lines are rejected per line.', {
-          minimum: 1024,
-          maximum: 16777216,
-        }),
-      }),
-      seed: obj('Development seeding.', {
-        patients: int('Synthetic patients created at startup when the store is empty (development only).', {
-          minimum: 0,
-        }),
-      }),
-    },
-    { required: ['grpc', 'admin'] },
+  image: image('patient-rpc'),
+  config: chartConfig(
+    rpcConfigSchema,
+    'patient-rpc config file, rendered verbatim into the ConfigMap (strings may use templates). Keys map one-to-one to the service config (services/patient-rpc/src/config.ts), but for those the chart writes: lifecycle (from lifecycle), tls mode and files (from tls and mesh) and database.url (from database.existingSecret); fault injection (faults) is for local test runs and is not offered.',
+    [['lifecycle'], ...TLS_FILES, ['database', 'url'], ['faults']],
   ),
   database: obj('Source of PM_DATABASE__URL.', {
     existingSecret: str(
@@ -710,8 +612,11 @@ const meshSchema = chartSchema('patient-mesh values', {
     type: 'object',
     description: 'Values of the patient-rpc chart (charts/patient-rpc/values.schema.json).',
   },
-  postgresql: obj('Bundled PostgreSQL StatefulSet.', {
-    enabled: bool('Install PostgreSQL; false = external database (set patient-rpc.database.existingSecret).'),
+  postgresql: obj('The database of patient-rpc: bundled, a CloudNativePG Cluster, or external.', {
+    mode: str(
+      'bundled: a one-pod StatefulSet here; cloudnativepg: a CloudNativePG Cluster here (the operator must be installed; patient-rpc.database names its Secrets); external: nothing here (set patient-rpc.database.existingSecret and database.tls).',
+      { enum: ['bundled', 'cloudnativepg', 'external'] },
+    ),
     image: obj('PostgreSQL image (pinned).', {
       registry: str('Registry.'),
       repository: str('Repository.', { minLength: 1 }),
@@ -722,7 +627,12 @@ const meshSchema = chartSchema('patient-mesh values', {
     auth: obj('Credentials.', {
       username: str('Database user.', { pattern: '^[a-z_][a-z0-9_]*$' }),
       database: str('Database name.', { pattern: '^[a-z_][a-z0-9_]*$' }),
-      existingSecret: str('Secret with keys password and url; empty = generated "<release>-postgresql".'),
+      password: str(
+        'bundled: the password, in Secret "<release>-postgresql" (keys password and url, percent-encoded there); the same on every render. Set this or existingSecret.',
+      ),
+      existingSecret: str(
+        'bundled: your Secret with keys password and url (sealed-secrets, External Secrets) instead of password; patient-rpc.database.existingSecret must name it too.',
+      ),
     }),
     persistence: obj('Data volume (PersistentVolumeClaim per pod).', {
       size: quantity('Requested size.'),
@@ -759,6 +669,34 @@ const meshSchema = chartSchema('patient-mesh values', {
     nodeSelector: stringMap('nodeSelector.'),
     tolerations: list('tolerations.'),
     affinity: k8s('affinity.'),
+    cloudnativepg: obj(
+      'mode cloudnativepg: the CloudNativePG Cluster "<release>-postgresql" (Secrets <release>-postgresql-app and -ca, Service <release>-postgresql-rw).',
+      {
+        instances: int('PostgreSQL instances: one primary, the rest streaming replicas.', { minimum: 1 }),
+        imageName: str(
+          'PostgreSQL operand image (a CloudNativePG image; its tag starts with the major version). Pin it; "latest" is refused.',
+          { minLength: 1, not: { pattern: ':latest$' } },
+        ),
+        imagePullPolicy: str('Image pull policy.', { enum: ['Always', 'IfNotPresent', 'Never'] }),
+        primaryUpdateStrategy: str(
+          'unsupervised: the operator switches over to an updated replica itself; supervised: it waits for you.',
+          { enum: ['unsupervised', 'supervised'] },
+        ),
+        storage: obj('Data volume of each instance.', {
+          size: quantity('Requested size.'),
+          storageClass: str('StorageClass; empty = the cluster default.'),
+        }),
+        resources,
+        monitoring: k8s("The Cluster's spec.monitoring (enablePodMonitor: false unless the Prometheus Operator runs)."),
+        postgresql: k8s("The Cluster's spec.postgresql as is (parameters, pg_hba); {} = the operator's defaults."),
+        backup: k8s(
+          "The Cluster's spec.backup as is: barmanObjectStore (object store) or volumeSnapshot, retentionPolicy; {} = none. Scheduled backups are ScheduledBackup objects (docs/operations.md).",
+        ),
+        affinity: k8s(
+          "The Cluster's spec.affinity (CloudNativePG's own shape: enablePodAntiAffinity, topologyKey, ...).",
+        ),
+      },
+    ),
   }),
   networkPolicy: obj('NetworkPolicy of the bundled PostgreSQL (the services carry their own).', {
     enabled: bool('Render it.'),
@@ -787,7 +725,7 @@ for (const [file, schema] of outputs) {
   }
   if (current === text) continue;
   if (check) {
-    process.stderr.write(`${file} is stale: run node scripts/tools/chart-schemas.ts\n`);
+    process.stderr.write(`${file} is stale: run make charts-generate\n`);
     stale++;
   } else {
     writeFileSync(path, text);

@@ -1,5 +1,6 @@
 // Generates the "Values reference" section of docs/operations.md from each chart's
-// values.schema.json (key, type, description) and values.yaml (default).
+// values.schema.json (key, type, description) and values.yaml (default; for a config key
+// values.yaml leaves out, the service's own default).
 //
 // Usage: node scripts/tools/values-reference.ts          rewrite the section
 //        node scripts/tools/values-reference.ts --check  exit 1 when it is stale
@@ -13,7 +14,10 @@ interface Schema {
   description?: string;
   properties?: Record<string, Schema>;
   items?: Schema;
+  anyOf?: Schema[];
   enum?: unknown[];
+  /** The service's own default (config keys, from its zod schema). */
+  default?: unknown;
 }
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -24,6 +28,7 @@ const CHARTS = ['patient-mesh', 'patient-api', 'patient-rpc'];
 
 function typeOf(schema: Schema): string {
   if (schema.enum) return schema.enum.map((v) => JSON.stringify(v)).join(' \\| ');
+  if (schema.anyOf) return [...new Set(schema.anyOf.map(typeOf))].join(' \\| ');
   const t = Array.isArray(schema.type) ? schema.type.join(' \\| ') : (schema.type ?? 'any');
   if (t === 'array' && schema.items?.type) return `${String(schema.items.type)}[]`;
   return t;
@@ -50,7 +55,7 @@ function rows(schema: Schema, values: unknown, path: string[], out: string[]): v
       rows(child, childValues, keyPath, out);
     } else {
       out.push(
-        `| \`${keyPath.join('.')}\` | ${typeOf(child)} | ${defaultOf(childValues)} | ${cell(child.description ?? '')} |`,
+        `| \`${keyPath.join('.')}\` | ${typeOf(child)} | ${defaultOf(childValues ?? child.default)} | ${cell(child.description ?? '')} |`,
       );
     }
   }

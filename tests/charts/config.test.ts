@@ -163,4 +163,38 @@ describe.skipIf(!runtimeBuilt)('rendered config is accepted by the services (nee
       expect(() => loadConfig(isRpc ? rpcConfigSchema : apiConfigSchema, { file, env })).not.toThrow();
     }
   });
+
+  // The other direction: every key a service reads may be set through the chart's config
+  // value, but for those the chart writes itself (lifecycle, the tls mode and files, the
+  // database URL) and fault injection, which the chart does not offer.
+  const settable = (config: Record<string, Record<string, unknown>>) => {
+    const { lifecycle: _lifecycle, faults: _faults, ...rest } = config;
+    const { mode: _mode, certFile: _cert, keyFile: _key, caFile: _ca, ...tls } = rest['tls']!;
+    const database = rest['database'] && { ...rest['database'], url: undefined };
+    return JSON.parse(JSON.stringify({ ...rest, tls, ...(database && { database }) })) as Record<
+      string,
+      Record<string, unknown>
+    >;
+  };
+  it.each([
+    ['patient-api', apiConfigSchema, 'serverIdentities', ['resilience', 'rateLimit', 'shedding']],
+    ['patient-rpc', rpcConfigSchema, 'allowedClients', ['imports', 'patientCache', 'seed']],
+  ] as const)('%s accepts every key of the service config, each at its default', (chart, schema, peers, sections) => {
+    const config = settable(
+      schema.parse({ auth: { jwksFile: '/etc/patient-mesh/jwks/jwks.json' } }) as Record<
+        string,
+        Record<string, unknown>
+      >,
+    );
+    expect(Object.keys(config)).toEqual(expect.arrayContaining([...sections]));
+    config['tls']![peers] = ['spiffe://example.org/ns/trials/sa/peer'];
+    // The chart's default store is the bundled PostgreSQL's Secret; PGlite would be the other store.
+    delete config['database']?.['pgliteDir'];
+    // Empty means "the file of the chart's signing key Secret", which the chart then writes.
+    if (chart === 'patient-rpc')
+      (config['audit']!['checkpoints'] as Record<string, unknown>)['signingKeyFile'] =
+        '/etc/patient-mesh/audit/signing-key.pem';
+    const rendered = serviceConfig(render(chart, { values: { config } }), `pm-${chart}`);
+    expect(settable(rendered as Record<string, Record<string, unknown>>)).toMatchObject(config);
+  });
 });

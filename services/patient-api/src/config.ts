@@ -6,6 +6,7 @@ import {
   port,
   refineTls,
   serviceSchema,
+  spiffeIdSchema,
   tlsBaseSchema,
 } from '@patient-mesh/runtime';
 import { z } from 'zod';
@@ -19,9 +20,8 @@ export const apiConfigSchema = z
     lifecycle: lifecycleSchema,
     http: z
       .strictObject({
-        host: z.string().default('0.0.0.0'),
-        port: port.default(8080),
-        /** Largest JSON body accepted; larger gets 413. */
+        host: z.string().default('0.0.0.0').describe('Bind address.'),
+        port: port.default(8080).describe('Port; also the containerPort "http".'),
         bodyLimitBytes: z
           .number()
           .int()
@@ -37,85 +37,153 @@ export const apiConfigSchema = z
     auth: authSchema,
     resilience: z
       .strictObject({
-        /** Per-attempt timeout (innermost policy); the request budget still bounds the whole call. */
-        attemptTimeoutMs: z.number().int().min(10).max(60_000).default(2000),
+        attemptTimeoutMs: z
+          .number()
+          .int()
+          .min(10)
+          .max(60_000)
+          .default(2000)
+          .describe('Per-attempt timeout (innermost policy); the request budget still bounds the whole call.'),
         retry: z
           .strictObject({
-            /** Retries after the first call (cockatiel's maxAttempts): 2 means at most 3 calls. */
-            maxRetries: z.number().int().min(0).max(10).default(2),
-            initialDelayMs: z.number().int().min(1).max(10_000).default(25),
-            maxDelayMs: z.number().int().min(1).max(30_000).default(250),
-            /** Retries allowed per call made (0.1: retries stay under ~10 % of calls). */
-            budgetRatio: z.number().min(0).max(1).default(0.1),
-            /** Retries always allowed per second, so low-traffic clients can retry. */
-            budgetMinPerSecond: z.number().min(0).max(1000).default(5),
+            maxRetries: z
+              .number()
+              .int()
+              .min(0)
+              .max(10)
+              .default(2)
+              .describe("Retries after the first call (cockatiel's maxAttempts): 2 means at most 3 calls."),
+            initialDelayMs: z
+              .number()
+              .int()
+              .min(1)
+              .max(10_000)
+              .default(25)
+              .describe('First backoff delay (exponential, decorrelated jitter).'),
+            maxDelayMs: z.number().int().min(1).max(30_000).default(250).describe('Longest backoff delay.'),
+            budgetRatio: z
+              .number()
+              .min(0)
+              .max(1)
+              .default(0.1)
+              .describe('Retries allowed per call made (0.1: retries stay under about 10 % of calls).'),
+            budgetMinPerSecond: z
+              .number()
+              .min(0)
+              .max(1000)
+              .default(5)
+              .describe('Retries always allowed per second, so low-traffic clients can retry.'),
           })
-          .prefault({}),
+          .prefault({})
+          .describe(
+            'Retries of idempotent calls (UNAVAILABLE, RESOURCE_EXHAUSTED, a timed-out attempt) within a retry budget.',
+          ),
         breaker: z
           .strictObject({
-            /** Sampling window. */
-            windowMs: z.number().int().min(100).max(600_000).default(5000),
-            /** Requests needed in the window before the breaker may open. */
-            minimumRequests: z.number().int().min(1).max(1_000_000).default(100),
-            /** Failure ratio that opens the breaker. */
-            failureRatio: z.number().gt(0).max(1).default(0.5),
-            /** Open time before one half-open probe is let through. */
-            halfOpenAfterMs: z.number().int().min(100).max(600_000).default(5000),
+            windowMs: z.number().int().min(100).max(600_000).default(5000).describe('Sampling window.'),
+            minimumRequests: z
+              .number()
+              .int()
+              .min(1)
+              .max(1_000_000)
+              .default(100)
+              .describe('Requests needed in the window before the breaker may open.'),
+            failureRatio: z.number().gt(0).max(1).default(0.5).describe('Failure ratio that opens the breaker.'),
+            halfOpenAfterMs: z
+              .number()
+              .int()
+              .min(100)
+              .max(600_000)
+              .default(5000)
+              .describe('Open time before one half-open probe is let through.'),
           })
-          .prefault({}),
+          .prefault({})
+          .describe('Circuit breaker over all calls to patient-rpc (failure ratio in a sampling window).'),
         bulkhead: z
           .strictObject({
-            /** Concurrent calls per method, retries included. */
-            maxConcurrent: z.number().int().min(1).max(100_000).default(256),
-            /** Calls waiting for a slot; beyond it: 503. */
-            queue: z.number().int().min(0).max(100_000).default(256),
+            maxConcurrent: z
+              .number()
+              .int()
+              .min(1)
+              .max(100_000)
+              .default(256)
+              .describe('Concurrent calls per method, retries included.'),
+            queue: z
+              .number()
+              .int()
+              .min(0)
+              .max(100_000)
+              .default(256)
+              .describe('Calls waiting for a slot; beyond it: 503.'),
           })
-          .prefault({}),
+          .prefault({})
+          .describe('Bulkhead per method.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('cockatiel policies around every patient-rpc call: timeout, retry, breaker, bulkhead.'),
     rateLimit: z
       .strictObject({
-        enabled: z.boolean().default(true),
-        /** Per JWT subject: burst, then a steady rate. */
+        enabled: z.boolean().default(true).describe('Answer 429 with RateLimit headers past the limits.'),
         subject: z
-          .strictObject({ burst: z.number().int().min(1).default(100), perSecond: z.number().positive().default(50) })
-          .prefault({}),
-        /** Whole process, before authentication. */
+          .strictObject({
+            burst: z.number().int().min(1).default(100).describe('Requests allowed at once.'),
+            perSecond: z.number().positive().default(50).describe('Steady rate.'),
+          })
+          .prefault({})
+          .describe('Per JWT subject: a burst, then a steady rate.'),
         global: z
           .strictObject({
-            burst: z.number().int().min(1).default(5000),
-            perSecond: z.number().positive().default(2500),
+            burst: z.number().int().min(1).default(5000).describe('Requests allowed at once.'),
+            perSecond: z.number().positive().default(2500).describe('Steady rate.'),
           })
-          .prefault({}),
+          .prefault({})
+          .describe('The whole process, before authentication.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('Token-bucket rate limits.'),
     shedding: z
       .strictObject({
-        enabled: z.boolean().default(true),
-        /** Event-loop delay (p99 over the last sample) past which new requests get 503 at once. */
-        maxEventLoopDelayMs: z.number().int().min(1).max(10_000).default(100),
-        sampleIntervalMs: z.number().int().min(10).max(10_000).default(250),
+        enabled: z.boolean().default(true).describe('Shed load when the event loop lags.'),
+        maxEventLoopDelayMs: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(100)
+          .describe('Event-loop delay (p99 over the last sample) past which new requests get 503 at once.'),
+        sampleIntervalMs: z
+          .number()
+          .int()
+          .min(10)
+          .max(10_000)
+          .default(250)
+          .describe('How often the event-loop delay is sampled.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('Load shedding on event-loop delay (503 with Retry-After).'),
     rpc: z
       .strictObject({
-        /**
-         * Where patient-rpc runs: `host:port`, `static:///h1:p,h2:p`, `dns:///name:port`,
-         * or `kubernetes:///service.namespace:port` (EndpointSlice watch).
-         */
-        target: z.string().min(1).default('127.0.0.1:50051'),
+        target: z
+          .string()
+          .min(1)
+          .default('127.0.0.1:50051')
+          .describe(
+            'Where patient-rpc runs: host:port, static:///h1:p,h2:p, dns:///name:port or kubernetes:///<service>.<namespace>:<port> (EndpointSlice watch of the headless Service).',
+          ),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('patient-rpc client.'),
     tls: tlsBaseSchema
       .extend({
-        /**
-         * Identities (URI SAN, a SPIFFE id) patient-rpc may present. Checked instead of the host
-         * name: a certificate from the same CA for another workload is refused, and the token is
-         * never sent to it.
-         */
-        serverIdentities: z.array(z.string().regex(/^spiffe:\/\/[^/]+\/.+/, 'must be a spiffe:// id')).default([]),
+        serverIdentities: z
+          .array(spiffeIdSchema)
+          .default([])
+          .describe(
+            'SPIFFE ids patient-rpc may present, checked instead of the host name: a certificate of the same CA for another workload is refused, and the token is never sent to it.',
+          ),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('Transport security of the connection to patient-rpc.'),
   })
   .superRefine((c, ctx) => {
     refineTls(c.tls, c.service.environment, ctx, { key: 'serverIdentities', names: "patient-rpc's SPIFFE id" });

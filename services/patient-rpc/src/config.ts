@@ -6,6 +6,7 @@ import {
   port,
   refineTls,
   serviceSchema,
+  spiffeIdSchema,
   tlsBaseSchema,
 } from '@patient-mesh/runtime';
 import { z } from 'zod';
@@ -20,141 +21,242 @@ export const rpcConfigSchema = z
     lifecycle: lifecycleSchema,
     grpc: z
       .strictObject({
-        host: z.string().default('0.0.0.0'),
-        port: port.default(50051),
-        /** Server reflection (generic clients discover the API); default: on in development, off in production. */
-        reflection: z.boolean().optional(),
-        /**
-         * A connection older than this gets GOAWAY and the client reconnects: a rotated
-         * certificate or trust bundle then reaches every connection within this time. Calls in
-         * flight finish first (no grace limit: an upload is never cut). 0 keeps connections forever.
-         */
-        maxConnectionAgeSeconds: z.number().min(0).max(86_400).default(1800),
+        host: z.string().default('0.0.0.0').describe('Bind address.'),
+        port: port.default(50051).describe('Port; also the containerPort "grpc".'),
+        reflection: z
+          .boolean()
+          .optional()
+          .describe(
+            'Server reflection (generic clients discover the API); unset = on in development, off in production.',
+          ),
+        maxConnectionAgeSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .max(86_400)
+          .default(1800)
+          .describe(
+            'A connection older than this gets GOAWAY and the client reconnects, so a rotated certificate or trust bundle reaches every connection; calls in flight finish first (an upload is never cut). 0 = never.',
+          ),
       })
-      .prefault({}),
-    /** The end user's token, forwarded by patient-api, is verified again here. */
+      .prefault({})
+      .describe('gRPC listener.'),
+    // The end user's token, forwarded by patient-api, is verified again here.
     auth: authSchema,
     tls: tlsBaseSchema
       .extend({
-        /**
-         * Peer identities (the URI SAN of the client certificate, a SPIFFE id) allowed to call
-         * PatientService; any other authenticated peer gets PERMISSION_DENIED.
-         */
-        allowedClients: z.array(z.string().regex(/^spiffe:\/\/[^/]+\/.+/, 'must be a spiffe:// id')).default([]),
+        allowedClients: z
+          .array(spiffeIdSchema)
+          .default([])
+          .describe(
+            'SPIFFE ids (URI SAN of the client certificate) allowed to call PatientService; any other authenticated peer gets PERMISSION_DENIED.',
+          ),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('Transport security of the connections from patient-api.'),
     database: z
       .strictObject({
-        /**
-         * PostgreSQL URL; empty means the embedded PGlite store. Pass it by env from a Secret.
-         * No TLS parameters (sslmode, ...): pg would let them replace database.tls wholesale.
-         */
-        url: z.string().default(''),
-        /** PGlite data directory (`memory://` for a throwaway store). */
-        pgliteDir: z.string().default('.data/pglite'),
-        poolMax: z.number().int().min(1).max(200).default(10),
-        /** Upper bound of any statement; calls with a shorter deadline get less. */
-        statementTimeoutMs: z.number().int().min(100).max(600_000).default(5000),
-        /**
-         * TLS to PostgreSQL; production refuses a plaintext connection. Startup makes a first
-         * connection: one the server or the certificate check refuses exits 78 naming the key.
-         */
+        url: z
+          .string()
+          .default('')
+          .describe(
+            'PostgreSQL URL, passed by env (PM_DATABASE__URL) from a Secret; empty = the embedded PGlite store. No TLS parameters (sslmode, ...): pg would let them replace database.tls wholesale.',
+          ),
+        pgliteDir: z
+          .string()
+          .default('.data/pglite')
+          .describe('Embedded PGlite directory (memory:// for a throwaway store) when url is empty; demos only.'),
+        poolMax: z.number().int().min(1).max(200).default(10).describe('PostgreSQL pool size per process.'),
+        statementTimeoutMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(600_000)
+          .default(5000)
+          .describe('Upper bound of any statement; calls with a shorter deadline get less.'),
         tls: z
           .strictObject({
-            /** `verify-full`: the server's certificate must chain to `caFile` and name the host of `url`. */
-            mode: z.enum(['disable', 'verify-full']).default('disable'),
-            /**
-             * PEM CA bundle the server's certificate is verified against. Read again for each new
-             * connection (so are certFile and keyFile): a rotated file applies without a restart.
-             */
-            caFile: z.string().default(''),
-            /** Client certificate and key, for PostgreSQL certificate authentication (optional). */
-            certFile: z.string().default(''),
-            keyFile: z.string().default(''),
+            mode: z
+              .enum(['disable', 'verify-full'])
+              .default('disable')
+              .describe(
+                "verify-full: the server's certificate must chain to caFile and name the URL host (required in production); or disable.",
+              ),
+            caFile: z
+              .string()
+              .default('')
+              .describe(
+                "PEM CA bundle the server's certificate is verified against, read again for each new connection (a rotated file applies without a restart).",
+              ),
+            certFile: z
+              .string()
+              .default('')
+              .describe('Client certificate, for PostgreSQL certificate authentication (optional).'),
+            keyFile: z.string().default('').describe('Client key, with certFile.'),
           })
-          .prefault({}),
+          .prefault({})
+          .describe(
+            'TLS to PostgreSQL (never in the URL). Startup makes a first connection: one the server or the certificate check refuses exits 78 naming the key.',
+          ),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('The store.'),
     audit: z
       .strictObject({
-        /** Most audit records per commit (group commit). */
-        maxBatch: z.number().int().min(1).max(5000).default(256),
-        /**
-         * Signed checkpoints: the Merkle tree (RFC 9162) over the trail, its size and root
-         * signed as a C2SP checkpoint and published outside the database, so truncation and
-         * rewrites are detected by anyone holding an earlier checkpoint.
-         */
+        maxBatch: z
+          .number()
+          .int()
+          .min(1)
+          .max(5000)
+          .default(256)
+          .describe('Most audit records per commit (group commit).'),
         checkpoints: z
           .strictObject({
-            /** Ed25519 private key (PKCS#8 PEM) that signs them; empty: no checkpoints (refused in production). Mount it from a Secret. */
-            signingKeyFile: z.string().default(''),
-            /** The log's name in every checkpoint, and the signing key's name. */
+            signingKeyFile: z
+              .string()
+              .default('')
+              .describe(
+                'Ed25519 private key (PKCS#8 PEM, mounted from a Secret) that signs them; empty = no checkpoints (refused in production).',
+              ),
             origin: z
               .string()
               .regex(/^[^\s+]+$/, 'no spaces or +')
-              .default('patient-mesh/audit'),
-            /** How often records are integrated and a checkpoint signed (when there are new ones): the bound on the delay. */
-            intervalMs: z.number().int().min(50).max(60_000).default(1000),
-            /** Most records integrated per checkpoint. */
-            maxBatch: z.number().int().min(1).max(1_000_000).default(100_000),
-            /**
-             * A hole in the records' seq (an append whose transaction never committed) older than
-             * this is sealed with an audit.gap record; keep it above database.statementTimeoutMs.
-             */
-            gapGraceMs: z.number().int().min(100).max(3_600_000).default(10_000),
-            /** Also append each checkpoint to this file (JSON lines): a sink outside the database for development and tests. */
-            file: z.string().default(''),
+              .default('patient-mesh/audit')
+              .describe("The log's name in every checkpoint and the signing key's name (no spaces or +)."),
+            intervalMs: z
+              .number()
+              .int()
+              .min(50)
+              .max(60_000)
+              .default(1000)
+              .describe('How often new records are integrated and a checkpoint signed: the bound on the delay.'),
+            maxBatch: z
+              .number()
+              .int()
+              .min(1)
+              .max(1_000_000)
+              .default(100_000)
+              .describe('Most records integrated per checkpoint.'),
+            gapGraceMs: z
+              .number()
+              .int()
+              .min(100)
+              .max(3_600_000)
+              .default(10_000)
+              .describe(
+                'A hole in seq (an append that never committed) older than this is sealed with an audit.gap record; keep it above database.statementTimeoutMs.',
+              ),
+            file: z
+              .string()
+              .default('')
+              .describe('Also append each checkpoint to this file (JSON lines): a sink for development and tests.'),
           })
-          .prefault({}),
+          .prefault({})
+          .describe(
+            'Signed checkpoints: the Merkle root (RFC 9162) and size of the trail, signed as a C2SP checkpoint and published outside the database, so truncation and rewrites are detected by anyone holding an earlier one.',
+          ),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('Audit trail.'),
     patientCache: z
       .strictObject({
-        /** Patient records kept in memory (records never change once created); 0 turns it off. */
-        maxEntries: z.number().int().min(0).max(1_000_000).default(10_000),
-        /** Longest a record is served from memory: bounds staleness after an out-of-band SQL change. */
-        ttlSeconds: z.number().int().min(1).max(86_400).default(60),
+        maxEntries: z
+          .number()
+          .int()
+          .min(0)
+          .max(1_000_000)
+          .default(10_000)
+          .describe('Records kept; 0 turns the cache off.'),
+        ttlSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(86_400)
+          .default(60)
+          .describe('Longest a record is served from memory (bounds staleness after an out-of-band SQL change).'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('In-memory cache of patient records (immutable once created); every read is still audited.'),
     imports: z
       .strictObject({
-        /** Import jobs one replica processes at once; each applies batchConcurrency batches at a
-         * time, and the connection pool (poolMax) bounds the writers in total. */
-        workers: z.number().int().min(1).max(1000).default(100),
-        /** Most unfinished jobs (receiving, staged, running) across all replicas; a new upload
-         * beyond it is refused with RESOURCE_EXHAUSTED (HTTP 429). */
-        queueDepth: z.number().int().min(1).max(100_000).default(1000),
-        /** Lines per staging COPY and per processing transaction. */
-        batchSize: z.number().int().min(1).max(10_000).default(5000),
-        /** Batches of one job applied at once, each in its own transaction (and connection). */
-        batchConcurrency: z.number().int().min(1).max(16).default(2),
-        /** A job's lease; renewed by every committed batch. A dead replica's jobs resume after it. */
-        leaseSeconds: z.number().min(1).max(3600).default(30),
-        /** How often each replica looks for claimable jobs. */
-        pollIntervalMs: z.number().int().min(50).max(60_000).default(1000),
-        /** Longest line; longer lines are rejected ("line exceeds N bytes") without being buffered. */
+        workers: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(100)
+          .describe(
+            'Import jobs one replica processes at once; each applies batchConcurrency batches at a time, and the pool (database.poolMax) bounds the writers in total.',
+          ),
+        queueDepth: z
+          .number()
+          .int()
+          .min(1)
+          .max(100_000)
+          .default(1000)
+          .describe(
+            'Most unfinished jobs (receiving, staged, running) across replicas; a new upload beyond it gets RESOURCE_EXHAUSTED (HTTP 429).',
+          ),
+        batchSize: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(5000)
+          .describe('Lines per staging COPY and per apply transaction.'),
+        batchConcurrency: z
+          .number()
+          .int()
+          .min(1)
+          .max(16)
+          .default(2)
+          .describe('Batches of one job applied at once, each in its own transaction and connection.'),
+        leaseSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .max(3600)
+          .default(30)
+          .describe("A job's lease, renewed by every committed batch; a dead replica's jobs resume after it."),
+        pollIntervalMs: z
+          .number()
+          .int()
+          .min(50)
+          .max(60_000)
+          .default(1000)
+          .describe('How often each replica looks for claimable jobs.'),
         maxLineBytes: z
           .number()
           .int()
           .min(1024)
           .max(16 * 1024 * 1024)
-          .default(64 * 1024),
+          .default(64 * 1024)
+          .describe('Longest NDJSON line; longer lines are rejected per line, without being buffered.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('ePRO bulk import pipeline.'),
     seed: z
       .strictObject({
-        /** Synthetic patients created at startup when the store has none (development only). */
-        patients: z.number().int().min(0).max(100_000).default(0),
+        patients: z
+          .number()
+          .int()
+          .min(0)
+          .max(100_000)
+          .default(0)
+          .describe('Synthetic patients created at startup when the store has none (development only).'),
       })
-      .prefault({}),
-    /** Fault injection for tests and demos; refused in production. */
+      .prefault({})
+      .describe('Development seeding.'),
     faults: faultSettingsSchema
       .extend({
-        enabled: z.boolean().default(false),
-        /** Bearer token for `PUT /faults` on the admin port; empty disables the endpoint. */
-        adminToken: z.string().default(''),
+        enabled: z.boolean().default(false).describe('Turn fault injection on.'),
+        adminToken: z
+          .string()
+          .default('')
+          .describe('Bearer token for PUT /faults on the admin port; empty disables the endpoint.'),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('Fault injection for tests and demos; refused in production.'),
   })
   .superRefine((c, ctx) => {
     if (c.faults.enabled && c.service.environment === 'production')

@@ -7,6 +7,7 @@ export {
   port,
   refineTls,
   serviceSchema,
+  spiffeIdSchema,
   tlsBaseSchema,
   type AdminConfig,
   type AuthConfig,
