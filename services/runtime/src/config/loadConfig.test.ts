@@ -61,6 +61,13 @@ describe('loadConfig', () => {
     expect(loadConfig(schema, { env: { PM_TEST_DISABLE_DRAIN: '1' } }).http.port).toBe(8080);
   });
 
+  it("leaves the project's tooling variables (one segment, no section) alone, and refuses a key written with one _", () => {
+    expect(loadConfig(schema, { env: { PM_DEV_DIR: '/tmp/dev', PM_TOOLS_DIR: '/tmp/tools' } }).http.port).toBe(8080);
+    const error = failure(() => loadConfig(schema, { env: { PM_HTTP_PORT: '81' } }));
+    expect(error).toMatchObject({ key: 'http', source: 'environment variable PM_HTTP_PORT' });
+    expect(error.reason).toContain('PM_HTTP__PORT');
+  });
+
   it('rejects unknown keys (typos) by name', () => {
     const error = failure(() => loadConfig(schema, { file: file('http:\n  prot: 1\n'), env: {} }));
     expect(error).toMatchObject({ key: 'http.prot', reason: 'unknown key' });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ConfigError } from '../errors/ConfigError.js';
 
 export interface LoadConfigOptions {
@@ -27,10 +27,25 @@ export function loadConfig<S extends z.ZodType>(schema: S, options: LoadConfigOp
   const tree: Tree = file ? readYaml(file) : {};
   const sources = new Map<string, string>();
 
+  // Every key lives in a section, so an override names at least two segments. A variable
+  // with one (PM_DEV_DIR, PM_TOOLS_DIR: the project's tooling shares the prefix) is no key,
+  // unless it begins with a section's name: then it is a key with "_" for "__", refused.
+  const sections = schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
   for (const [name, raw] of Object.entries(options.env)) {
     // `PM_TEST_*` switches (e.g. PM_TEST_DISABLE_DRAIN) are test-only flags read by main.ts, not config.
     if (!name.startsWith(prefix) || name.startsWith(`${prefix}TEST_`) || raw === undefined) continue;
-    const path = name.slice(prefix.length).split('__').map(snakeToCamel);
+    const rest = name.slice(prefix.length);
+    if (!rest.includes('__')) {
+      const section = sections.find((s) => rest.startsWith(`${camelToSnake(s)}_`));
+      if (section)
+        throw new ConfigError(
+          section,
+          `environment variable ${name}`,
+          `a section and its key are separated by "__": ${prefix}${camelToSnake(section)}__${rest.slice(camelToSnake(section).length + 1)}`,
+        );
+      continue;
+    }
+    const path = rest.split('__').map(snakeToCamel);
     setPath(tree, path, parseScalar(raw));
     sources.set(path.join('.'), `environment variable ${name}`);
   }
@@ -73,6 +88,10 @@ function sourceOf(key: string, sources: Map<string, string>): string | undefined
 
 function snakeToCamel(segment: string): string {
   return segment.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function camelToSnake(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase();
 }
 
 function parseScalar(raw: string): unknown {
