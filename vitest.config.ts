@@ -43,6 +43,17 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'faults',
+          sequence: { groupOrder: 4 },
+          include: ['tests/faults/**/*.test.ts'],
+          // Each row runs its own PostgreSQL cluster(s), processes and load: one file at a time.
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          maxWorkers: 1,
+        },
+      },
+      {
+        test: {
           name: 'charts',
           sequence: { groupOrder: 2 },
           include: ['tests/charts/**/*.test.ts'],
