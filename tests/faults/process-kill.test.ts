@@ -72,6 +72,7 @@ describe('fault matrix: processes killed', () => {
     // The api recovered by itself: the same process, never restarted.
     expect(mesh.api.child.pid).toBe(apiPid);
     expect(mesh.api.child.exitCode).toBeNull();
+    expect(mesh.rpc.child.exitCode).toBeNull();
     // The failures are answers (503/504), not hangs: none waited past the request budget by much.
     expect(figures.slowestFailureMs ?? 0).toBeLessThan(5000);
   });

@@ -73,6 +73,14 @@ export class Mesh {
 
   /** Every process this mesh started, killed; for afterAll. */
   async close(): Promise<void> {
+    if (process.env['DEBUG_LOGS'])
+      for (const p of this.#all)
+        console.log(
+          p.name,
+          p.child.pid,
+          p.logs.filter((l) => l.level !== 'info' && l.level !== 'debug').slice(0, 40),
+          p.stderr().slice(-2000),
+        );
     await Promise.all(this.#all.map((p) => p.stop('SIGKILL')));
   }
 }

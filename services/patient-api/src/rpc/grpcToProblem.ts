@@ -22,8 +22,66 @@ const TABLE: Partial<Record<status, Omit<HttpProblemInit, 'detail'>>> = {
   [status.DATA_LOSS]: { status: 500, title: 'Stored data lost or altered', reason: 'data_loss' },
 };
 
+/**
+ * UNAVAILABLE for a reason patient-rpc names (trailer `x-reason`) that a client can act on:
+ * the store's condition, said in words of this table (patient-rpc's text never passes).
+ */
+const UNAVAILABLE_REASONS: Record<string, HttpProblemInit> = {
+  storage_full: {
+    status: 503,
+    title: 'Store out of space',
+    detail:
+      'the patient store is out of disk space: writes, and reads whose audit record cannot be stored, are refused until space is freed',
+    reason: 'storage_full',
+    retryAfter: 5,
+  },
+  storage_resources: {
+    status: 503,
+    title: 'Store out of resources',
+    detail: 'the patient store is out of resources (memory or connections); try again shortly',
+    reason: 'storage_resources',
+    retryAfter: 5,
+  },
+  store_unavailable: {
+    status: 503,
+    title: 'Store unavailable',
+    detail: 'the patient store is restarting or unreachable; try again shortly',
+    reason: 'store_unavailable',
+    retryAfter: 1,
+  },
+  audit_unavailable: {
+    status: 503,
+    title: 'Audit trail unavailable',
+    detail: 'the audit record of this request could not be stored, so it was not served',
+    reason: 'audit_unavailable',
+    retryAfter: 1,
+  },
+};
+
+/**
+ * Where the route took each request field patient-rpc may name in `x-field-path` (proto
+ * names: `page_token`, `answers.2`), e.g. `{ page_token: 'query.cursor' }`. A field the
+ * route does not list came from the JSON body, under its camelCase name.
+ */
+export type FieldLocations = Readonly<Record<string, string>>;
+
+/** `page_token` → `query.cursor`; `answers.2` → `body.answers[2]`. */
+export function fieldPath(field: string, locations: FieldLocations = {}): string {
+  const [head = '', ...rest] = field.split('.');
+  const base = Object.hasOwn(locations, head) ? locations[head]! : `body.${camel(head)}`;
+  return rest.reduce(
+    (path, segment) => (/^\d+$/.test(segment) ? `${path}[${segment}]` : `${path}.${camel(segment)}`),
+    base,
+  );
+}
+
+const camel = (name: string) => name.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
 /** Maps a failed call to a problem; details pass through only for client-caused codes. */
-export function grpcToProblem(error: ServiceError): HttpProblemInit {
+export function grpcToProblem(error: ServiceError, fields: FieldLocations = {}): HttpProblemInit {
+  const because = error.metadata?.get('x-reason')[0];
+  if (error.code === status.UNAVAILABLE && typeof because === 'string' && Object.hasOwn(UNAVAILABLE_REASONS, because))
+    return UNAVAILABLE_REASONS[because]!;
   const row = TABLE[error.code] ?? { status: 502, title: 'Upstream error', reason: 'rpc_error' };
   const field = error.metadata?.get('x-field-path')[0];
   const clientCaused = row.status >= 400 && row.status < 500;
@@ -31,7 +89,7 @@ export function grpcToProblem(error: ServiceError): HttpProblemInit {
     ...row,
     ...(clientCaused && { detail: error.details }),
     ...(row.status === 400 &&
-      typeof field === 'string' && { errors: [{ path: `body.${field}`, message: error.details }] }),
+      typeof field === 'string' && { errors: [{ path: fieldPath(field, fields), message: error.details }] }),
   };
 }
 

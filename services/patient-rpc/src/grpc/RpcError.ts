@@ -2,7 +2,11 @@ import { status } from '@grpc/grpc-js';
 
 const brand = Symbol.for('patient-mesh.RpcError');
 
-/** An expected failure with its gRPC status; `field` names the offending request field. */
+/**
+ * An expected failure with its gRPC status; `field` names the offending request field,
+ * `edgeReason` a machine-readable cause the edge may answer by (trailer `x-reason`,
+ * e.g. `storage_full`).
+ */
 export class RpcError extends Error {
   readonly [brand] = true;
   override readonly name = 'RpcError';
@@ -11,6 +15,7 @@ export class RpcError extends Error {
     readonly code: status,
     message: string,
     readonly field?: string,
+    readonly edgeReason?: string,
   ) {
     super(message);
   }

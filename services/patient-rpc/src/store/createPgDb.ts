@@ -28,6 +28,10 @@ export function createPgDb({ url, poolMax, statementTimeoutMs, tls }: PgDbOption
   const pool = new pg.Pool({ ...connection, max: poolMax, idleTimeoutMillis: 30_000 });
   // An idle client's error (server restart) must not crash the process; the pool drops it.
   pool.on('error', () => {});
+  // Nor a checked-out client's between its statements (a restart terminates every backend
+  // with 57P01; pg emits it as 'error', fatal without a listener): the client is no longer
+  // queryable, its next statement fails and the pool discards it on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   // Parameterised statements are prepared once per connection (named): later executions
   // skip PostgreSQL's parse and plan. Bounded, since a name lives as long as its connection.
   const names = new Map<string, string>();
@@ -71,6 +75,7 @@ export function createPgDb({ url, poolMax, statementTimeoutMs, tls }: PgDbOption
       let running = true;
       const cancel = () => {
         const canceller = new pg.Client(connection);
+        canceller.on('error', () => {});
         const pid = (client as unknown as { processID: number }).processID;
         void canceller
           .connect()
