@@ -55,6 +55,8 @@ const byId = {
 export function openapiDocument(version: string): object {
   const components = z.toJSONSchema(z.globalRegistry, { uri: (id) => `#/components/schemas/${id}`, io: 'input' });
   const getPatient = {
+    operationId: 'getPatient',
+    tags: ['patients'],
     summary: 'Read one patient (audited)',
     security: [{ bearer: [] }],
     parameters: parameters(idParamsSchema, 'path'),
@@ -66,16 +68,33 @@ export function openapiDocument(version: string): object {
       title: 'patient-mesh API',
       version,
       description: 'Patient records and ePRO questionnaires for clinical trials. Every access is audited.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
+    // Relative: the origin that serves this document (a cluster's Ingress, kind, make dev).
+    servers: [{ url: '/', description: 'The origin serving this document' }],
+    tags: [
+      { name: 'patients', description: 'Patient records (clinician)' },
+      { name: 'questionnaires', description: 'ePRO questionnaires, one by one (clinician)' },
+      { name: 'imports', description: 'Bulk ePRO imports (importer)' },
+      { name: 'audit', description: 'The audit trail and its proofs (auditor)' },
+    ],
     components: {
       schemas: components.schemas,
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
     },
     paths: {
       '/api/v1/patients/{id}': { get: getPatient },
-      '/api/v1/patient/{id}': { get: { ...getPatient, summary: 'Read one patient (original path, kept)' } },
+      '/api/v1/patient/{id}': {
+        get: {
+          ...getPatient,
+          operationId: 'getPatientOriginalPath',
+          summary: 'Read one patient (original path, kept)',
+        },
+      },
       '/api/v1/patients': {
         get: {
+          operationId: 'listPatients',
+          tags: ['patients'],
           summary: 'List patients (keyset pagination; audited per patient)',
           security: [{ bearer: [] }],
           parameters: parameters(listQuerySchema, 'query'),
@@ -86,6 +105,8 @@ export function openapiDocument(version: string): object {
           },
         },
         post: {
+          operationId: 'createPatient',
+          tags: ['patients'],
           summary: 'Create a patient (clinician)',
           security: [{ bearer: [] }],
           requestBody: { required: true, ...json(newPatientSchema) },
@@ -101,6 +122,8 @@ export function openapiDocument(version: string): object {
       },
       '/api/v1/patients/{id}/questionnaires': {
         post: {
+          operationId: 'submitQuestionnaire',
+          tags: ['questionnaires'],
           summary: 'Submit one ePRO response (PHQ-9 or GAD-7), scored server-side; idempotent by submissionId',
           security: [{ bearer: [] }],
           parameters: parameters(idParamsSchema, 'path'),
@@ -121,6 +144,8 @@ export function openapiDocument(version: string): object {
       },
       '/api/v1/epro/imports': {
         post: {
+          operationId: 'createImport',
+          tags: ['imports'],
           summary: 'Bulk-import ePRO responses (importer): NDJSON, one submission plus patientId per line, streamed',
           security: [{ bearer: [] }],
           requestBody: { required: true, content: { [NDJSON]: { schema: { type: 'string' } } } },
@@ -133,6 +158,8 @@ export function openapiDocument(version: string): object {
       },
       '/api/v1/epro/imports/{id}': {
         get: {
+          operationId: 'getImport',
+          tags: ['imports'],
           summary: 'Read an import job: state, counts, rate, first line errors (importer)',
           security: [{ bearer: [] }],
           parameters: parameters(idParamsSchema, 'path'),
@@ -146,6 +173,8 @@ export function openapiDocument(version: string): object {
       },
       '/api/v1/audit': {
         get: {
+          operationId: 'listAuditRecords',
+          tags: ['audit'],
           summary: "Read a patient's audit trail (auditor)",
           security: [{ bearer: [] }],
           parameters: parameters(auditQuerySchema, 'query'),
@@ -158,6 +187,8 @@ export function openapiDocument(version: string): object {
       },
       '/api/v1/audit/{seq}/proof': {
         get: {
+          operationId: 'getAuditProof',
+          tags: ['audit'],
           summary: 'One audit record with its inclusion proof in a signed checkpoint (auditor; audited)',
           security: [{ bearer: [] }],
           parameters: [...parameters(auditProofParamsSchema, 'path'), ...parameters(auditProofQuerySchema, 'query')],
@@ -175,6 +206,8 @@ export function openapiDocument(version: string): object {
       },
       '/api/v1/audit/consistency': {
         get: {
+          operationId: 'getAuditConsistency',
+          tags: ['audit'],
           summary: 'Consistency proof between two sizes of the audit tree (auditor; audited)',
           security: [{ bearer: [] }],
           parameters: parameters(auditConsistencyQuerySchema, 'query'),
