@@ -78,6 +78,7 @@ process.stdout.write(
     'patient-api → patient-rpc is mTLS with the dev certificates in .dev/pki (only patient-api may call patient-rpc).',
     `TOKEN=${token}`,
     `curl -s -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8080/api/v1/patients/${id}`,
+    'API docs: http://127.0.0.1:8080/docs (paste the token under Authorize to try the calls).',
     'More: GET /openapi.json; tokens for other roles: node scripts/dev-token.ts --role auditor. Ctrl-C stops both.',
     '',
   ].join('\n'),

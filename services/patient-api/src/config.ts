@@ -32,6 +32,12 @@ export const apiConfigSchema = z
         requestTimeoutMs: z.number().int().min(50).max(60_000).default(2000),
         /** Must exceed the load balancer's idle timeout (AWS ALB: 60 s). */
         keepAliveTimeoutMs: z.number().int().min(1000).max(600_000).default(65_000),
+        docs: z
+          .boolean()
+          .optional()
+          .describe(
+            'API docs in a browser: GET /docs (Swagger UI on /openapi.json); unset = on in development, off in production.',
+          ),
       })
       .prefault({}),
     auth: authSchema,

@@ -7,11 +7,13 @@ import { HttpProblem } from './http/HttpProblem.js';
 import { metricsMiddleware } from './http/metricsMiddleware.js';
 import { requestContext } from './http/requestContext.js';
 import { routeTemplates } from './http/routeTemplates.js';
+import { securityHeaders } from './http/securityHeaders.js';
 import type { LoadShedder } from './http/loadShedder.js';
 import type { RateLimiters } from './http/rateLimitMiddleware.js';
 import { resilienceToProblem } from './rpc/resilience/resilienceToProblem.js';
 import { grpcToProblem, isServiceError } from './rpc/grpcToProblem.js';
 import type { PatientClient } from './rpc/createPatientClient.js';
+import { docsRoutes } from './routes/docsRoutes.js';
 import { openapiDocument } from './routes/openapiDocument.js';
 import { importRoutes } from './routes/importRoutes.js';
 import { patientRoutes } from './routes/patientRoutes.js';
@@ -23,6 +25,8 @@ export interface AppDeps {
   /** Seconds a client should wait while the breaker is open. */
   breakerRetryAfterSeconds: number;
   version: string;
+  /** Serve GET /docs (Swagger UI on /openapi.json): http.docs, else on outside production. */
+  docs: boolean;
   tokens: TokenVerifier;
   rpc: PatientClient;
   metrics: HttpMetrics;
@@ -40,6 +44,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('query parser', 'simple');
 
   app.use(requestContext(deps.config.requestTimeoutMs));
+  app.use(securityHeaders);
   app.use(metricsMiddleware(deps.metrics));
   app.use(deps.shedder.middleware);
 
@@ -47,6 +52,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/openapi.json', (_req, res) => {
     res.type('application/json').send(openapi);
   });
+  if (deps.docs) app.use(docsRoutes());
 
   const api = express.Router();
   api.use(deps.rateLimiters.global);

@@ -88,6 +88,7 @@ async function main(): Promise<void> {
   const app = createApp({
     config: config.http,
     version,
+    docs: config.http.docs ?? config.service.environment !== 'production',
     rateLimiters: createRateLimiters(config.rateLimit, registry),
     shedder,
     breakerRetryAfterSeconds: resilience.retryAfterSeconds,
