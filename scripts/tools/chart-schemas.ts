@@ -421,8 +421,8 @@ const apiSchema = chartSchema('patient-api values', {
   image: image('patient-api'),
   config: chartConfig(
     apiConfigSchema,
-    'patient-api config file, rendered verbatim into the ConfigMap (strings may use templates). Keys map one-to-one to the service config (services/patient-api/src/config.ts), but for those the chart writes: lifecycle (from lifecycle) and tls mode and files (from tls and mesh).',
-    [['lifecycle'], ...TLS_FILES],
+    'patient-api config file, rendered verbatim into the ConfigMap (strings may use templates). Keys map one-to-one to the service config (services/patient-api/src/config.ts), but for those the chart writes: lifecycle (from lifecycle) and tls mode and files (from tls and mesh); fault injection (faults) is for local test runs and is not offered.',
+    [['lifecycle'], ...TLS_FILES, ['faults']],
   ),
   lifecycle,
   auth: jwksSource,

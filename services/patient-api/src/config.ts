@@ -10,6 +10,7 @@ import {
   tlsBaseSchema,
 } from '@patient-mesh/runtime';
 import { z } from 'zod';
+import { apiFaultSettingsSchema } from './faults/EventLoopStall.js';
 
 /** patient-api's config file (YAML) and `PM_*` overrides; chart values map 1:1. */
 export const apiConfigSchema = z
@@ -190,9 +191,25 @@ export const apiConfigSchema = z
       })
       .prefault({})
       .describe('Transport security of the connection to patient-rpc.'),
+    faults: apiFaultSettingsSchema
+      .extend({
+        enabled: z.boolean().default(false).describe('Turn fault injection on.'),
+        adminToken: z
+          .string()
+          .default('')
+          .describe('Bearer token for PUT /faults on the admin port; empty disables the endpoint.'),
+      })
+      .prefault({})
+      .describe('Fault injection (an event-loop stall) for tests and demos; refused in production.'),
   })
   .superRefine((c, ctx) => {
     refineTls(c.tls, c.service.environment, ctx, { key: 'serverIdentities', names: "patient-rpc's SPIFFE id" });
+    if (c.faults.enabled && c.service.environment === 'production')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['faults', 'enabled'],
+        message: 'fault injection cannot be enabled when service.environment is production',
+      });
   });
 
 export type ApiConfig = z.infer<typeof apiConfigSchema>;

@@ -20,6 +20,7 @@ import { createApp } from './createApp.js';
 import { createPatientClient } from './rpc/createPatientClient.js';
 import { createResilience } from './rpc/resilience/createResilience.js';
 import { createLoadShedder } from './http/loadShedder.js';
+import { apiFaultRoutes, EventLoopStall } from './faults/EventLoopStall.js';
 import { createRateLimiters } from './http/rateLimitMiddleware.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -36,7 +37,8 @@ async function main(): Promise<void> {
   );
 
   // The admin port answers probes and scrapes through the whole drain; it closes last.
-  const admin = createAdminServer({ lifecycle, registry });
+  const faults = new EventLoopStall(config.faults.enabled, config.faults, logger);
+  const admin = createAdminServer({ lifecycle, registry, routes: apiFaultRoutes(faults, config.faults.adminToken) });
   admin.listen(config.admin.port, config.admin.host);
   await once(admin, 'listening');
 

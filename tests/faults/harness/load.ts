@@ -60,7 +60,7 @@ export function startLoad(options: LoadOptions): Load {
   const patients = [...options.patients];
   const deadline = Date.now() + options.deadlineMs;
   const interval = 1000 / options.ratePerSecond;
-  const startedAt = Date.now();
+  let nextSlot = Date.now() - interval;
   let sent = 0;
   let stopped = false;
 
@@ -137,8 +137,10 @@ export function startLoad(options: LoadOptions): Load {
     for (;;) {
       if (stopped || sent >= options.maxRequests || Date.now() >= deadline) return;
       const n = sent++;
-      // Pacing: request n is not sent before its slot.
-      const wait = startedAt + n * interval - Date.now();
+      // Pacing: one request per slot, at most `ratePerSecond`; slots missed while requests
+      // were slow are not made up for (a burst after a fault would be a load of its own).
+      nextSlot = Math.max(nextSlot + interval, Date.now());
+      const wait = nextSlot - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       if (stopped) {
         sent--;
