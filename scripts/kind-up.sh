@@ -4,7 +4,8 @@
 #   NetworkPolicy) -> images built and loaded -> cert-manager and the local CA ClusterIssuer
 #   patient-mesh-ca (k8s/cert-manager/issuers.yaml) -> metrics-server (the HPAs' CPU metrics) ->
 #   kube-prometheus-stack + Jaeger -> namespace with Pod Security admission "restricted" ->
-#   dev signing key, JWKS Secret, test-token Secret, audit checkpoint signing key Secret ->
+#   dev signing key, JWKS Secret, test-token Secret, audit checkpoint signing key Secret,
+#   PostgreSQL password ->
 #   charts/patient-mesh, waited for -> URLs, a dev token and the audit verifier key.
 # Versions of everything installed besides patient-mesh are pinned in
 # k8s/observability/versions.env.
@@ -19,7 +20,7 @@
 #   KIND_NODE_IMAGE  kindest/node image for a new cluster (default: kind's own)
 #   KIND_LOAD        how images reach the nodes: auto (default: `kind load docker-image`, and
 #                    an image archive when that fails) or archive (always the archive)
-#   PM_DEV_DIR       dev token keys and the audit signing key (default .dev; `make
+#   PM_DEV_DIR       dev token keys, the audit signing key and the PostgreSQL password (default .dev; `make
 #                    rollout-check` mints its token from the same directory)
 #   ALLOW_OLD_KIND=1 go on with a kind older than 0.24 (NetworkPolicy is then not enforced)
 #   SKIP_OBSERVABILITY=1  do not install kube-prometheus-stack and Jaeger
@@ -224,6 +225,25 @@ kubectl --context "$CONTEXT" -n "$NAMESPACE" create secret generic "$AUDIT_KEY_S
   --from-file=signing-key.pem="$AUDIT_KEY_FILE" --dry-run=client -o yaml |
   kubectl --context "$CONTEXT" apply -f -
 
+# The bundled PostgreSQL's password: made once, kept in $DEV_DIR and passed on every run, so
+# every render of the chart gives the same Secret (the data volume keeps the password it was
+# initialised with). A release installed before kept a generated one in its Secret: that
+# one is adopted.
+PG_PASSWORD_FILE="$DEV_DIR/postgresql-password"
+if [[ ! -s "$PG_PASSWORD_FILE" ]]; then
+  existing="$(kubectl --context "$CONTEXT" -n "$NAMESPACE" get secret "$RELEASE-postgresql" \
+    -o 'jsonpath={.data.password}' 2>/dev/null || true)"
+  (
+    umask 077
+    if [[ -n "$existing" ]]; then
+      printf '%s' "$existing" | base64 -d
+    else
+      "$NODE" -e 'process.stdout.write(require("node:crypto").randomBytes(24).toString("base64url"))'
+    fi >"$PG_PASSWORD_FILE.tmp"
+  )
+  mv "$PG_PASSWORD_FILE.tmp" "$PG_PASSWORD_FILE"
+fi
+
 # ------------------------------------------------------------------ patient-mesh
 step "Release $RELEASE"
 # The patient-common library into each service chart first: the umbrella packages them as built.
@@ -233,6 +253,7 @@ done
 "$HELM" upgrade --install "$RELEASE" "$ROOT/charts/patient-mesh" \
   --kube-context "$CONTEXT" --namespace "$NAMESPACE" \
   -f "$ROOT/k8s/kind/values.yaml" --set "global.image.tag=$TAG" \
+  --set-file "postgresql.auth.password=$PG_PASSWORD_FILE" \
   --set "patient-rpc.audit.checkpoints.signingKeySecret=$AUDIT_KEY_SECRET" \
   --set-string "patient-rpc.audit.checkpoints.verifierKey=$AUDIT_VERIFIER_KEY" \
   --wait --timeout 10m

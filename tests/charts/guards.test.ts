@@ -81,14 +81,65 @@ const cases: Array<[string, Chart, Record<string, unknown>, string, RenderOption
   [
     'external database without a URL Secret',
     'patient-mesh',
-    { postgresql: { enabled: false } },
-    'postgresql.enabled=false: set patient-rpc.database.existingSecret',
+    { postgresql: { mode: 'external' } },
+    'postgresql.mode=external: set patient-rpc.database.existingSecret to the Secret holding your database URL',
   ],
   [
     'own PostgreSQL password Secret without pointing patient-rpc at it',
     'patient-mesh',
     { postgresql: { auth: { existingSecret: 'my-pg' } } },
     'postgresql.auth.existingSecret=my-pg: also set patient-rpc.database.existingSecret',
+    { credentials: false },
+  ],
+  [
+    // helm template, Argo CD and Flux have no lookup: a generated password would change on every render.
+    'the bundled PostgreSQL with no password and no password Secret',
+    'patient-mesh',
+    {},
+    'postgresql.mode bundled needs the database password on every render (helm template, Argo CD and Flux cannot read a generated one back): set postgresql.auth.existingSecret to a Secret with keys password and url (e.g. from sealed-secrets or External Secrets), or postgresql.auth.password',
+    { credentials: false },
+  ],
+  [
+    'a PostgreSQL password and a password Secret at once',
+    'patient-mesh',
+    { postgresql: { auth: { existingSecret: 'my-pg' } }, 'patient-rpc': { database: { existingSecret: 'my-pg' } } },
+    'set only one of postgresql.auth.password and postgresql.auth.existingSecret',
+  ],
+  ['an unknown database mode', 'patient-mesh', { postgresql: { mode: 'operator' } }, "at '/postgresql/mode'"],
+  [
+    'postgresql.enabled, which postgresql.mode replaced',
+    'patient-mesh',
+    { postgresql: { enabled: false } },
+    "additional properties 'enabled' not allowed",
+  ],
+  [
+    "CloudNativePG with patient-rpc still on the bundled database's Secrets",
+    'patient-mesh',
+    { postgresql: { mode: 'cloudnativepg' } },
+    'postgresql.mode=cloudnativepg: patient-rpc connects with the operator\'s app Secret (key uri) and CA Secret (key ca.crt) of Cluster pm-postgresql: set patient-rpc.database.existingSecret="pm-postgresql-app", patient-rpc.database.key="uri", patient-rpc.database.tls.caSecret="pm-postgresql-ca"',
+  ],
+  [
+    "CloudNativePG with patient-rpc's egress still to the bundled pods",
+    'patient-mesh',
+    {
+      postgresql: { mode: 'cloudnativepg' },
+      'patient-rpc': {
+        database: { existingSecret: 'pm-postgresql-app', key: 'uri', tls: { caSecret: 'pm-postgresql-ca' } },
+      },
+    },
+    "postgresql.mode=cloudnativepg: set patient-rpc.networkPolicy.egress.database.to to the Cluster's pods, [{podSelector: {matchLabels: {cnpg.io/cluster: pm-postgresql}}}]",
+  ],
+  [
+    'a CloudNativePG image tagged latest',
+    'patient-mesh',
+    { postgresql: { cloudnativepg: { imageName: 'ghcr.io/cloudnative-pg/postgresql:latest' } } },
+    "at '/postgresql/cloudnativepg/imageName'",
+  ],
+  [
+    'an HTTPRoute with no Gateway to attach to',
+    'patient-api',
+    { httpRoute: { enabled: true } },
+    'httpRoute.enabled needs httpRoute.parentRefs',
   ],
   ['requests without limits', 'patient-api', { resources: { limits: null } }, "at '/resources'"],
   [
@@ -133,8 +184,8 @@ const cases: Array<[string, Chart, Record<string, unknown>, string, RenderOption
   [
     'an external database with the bundled CA',
     'patient-mesh',
-    { postgresql: { enabled: false }, 'patient-rpc': { database: { existingSecret: 'db' } } },
-    'postgresql.enabled=false: set patient-rpc.database.tls.caSecret or caConfigMap',
+    { postgresql: { mode: 'external' }, 'patient-rpc': { database: { existingSecret: 'db' } } },
+    'postgresql.mode=external: set patient-rpc.database.tls.caSecret or caConfigMap',
   ],
   [
     'the bundled PostgreSQL without TLS while patient-rpc verifies it',

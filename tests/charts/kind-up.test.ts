@@ -6,7 +6,7 @@
 // a real cluster accepts any of it (the kind-e2e workflow does that).
 // kind-up's state goes to temporary directories (PM_DEV_DIR, HOME, TMPDIR), never to .dev/.
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type Call, line, readCalls, type StubBehaviour, writeStubs } from './lib/commandStubs.ts';
-import { ROOT } from './lib/helm.ts';
+import { charts, parseManifests, ROOT, run as helmRun } from './lib/helm.ts';
 
 const TAG = 'kindup-test';
 const SERVICES = ['patient-api', 'patient-rpc'];
@@ -124,6 +124,18 @@ function appliedSecret(calls: Call[], name: string): { index: number; data: Reco
 const releaseCall = (calls: Call[]) =>
   calls[at(calls, `helm upgrade --install patient-mesh ${ROOT}/charts/patient-mesh`)]!;
 
+/** `helm template` of a recorded `helm upgrade --install`, with its values files and --set* flags as given. */
+function renderRelease(release: Call): string {
+  const [, , name, , ...rest] = release.args;
+  const args: string[] = [];
+  for (let i = 0; i < rest.length; i++)
+    if (['-f', '--set', '--set-string', '--set-file', '--namespace'].includes(rest[i]!))
+      args.push(rest[i]!, rest[++i]!);
+  const r = helmRun(['template', name!, join(charts(), 'patient-mesh'), ...args]);
+  expect(r.status, r.stderr).toBe(0);
+  return r.stdout;
+}
+
 describe('kind-up against stubs: a new machine, then the same machine again', () => {
   let m: Machine;
   let first: KindUpRun;
@@ -228,7 +240,12 @@ describe('kind-up against stubs: a new machine, then the same machine again', ()
 
   it('keeps its keys in PM_DEV_DIR and puts them into the Secrets; nothing names the real .dev/', async () => {
     const c = first.calls;
-    expect(readdirSync(m.devDir).sort()).toEqual(['audit-signing-key.pem', 'dev-key.private.jwk.json', 'jwks.json']);
+    expect(readdirSync(m.devDir).sort()).toEqual([
+      'audit-signing-key.pem',
+      'dev-key.private.jwk.json',
+      'jwks.json',
+      'postgresql-password',
+    ]);
     expect(appliedSecret(c, AUDIT_SECRET).data['signing-key.pem']).toBe(
       readFileSync(join(m.devDir, 'audit-signing-key.pem'), 'utf8'),
     );
@@ -248,6 +265,21 @@ describe('kind-up against stubs: a new machine, then the same machine again', ()
     expect(readdirSync(first.tmp)).toEqual([]);
   });
 
+  it("generates the PostgreSQL password once into PM_DEV_DIR (mode 0600) and passes it with --set-file: the release's Secret carries it", () => {
+    const file = join(m.devDir, 'postgresql-password');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const password = readFileSync(file, 'utf8');
+    expect(password).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    const release = releaseCall(first.calls);
+    expect(flagValues(release, '--set-file')).toEqual([`postgresql.auth.password=${file}`]);
+    // Never on a command line (ps would show it).
+    expect(first.calls.filter((c) => line(c).includes(password))).toEqual([]);
+    const secret = parseManifests(renderRelease(release)).find(
+      (o) => o.kind === 'Secret' && o.metadata.name === 'patient-mesh-postgresql',
+    ) as unknown as { data: Record<string, string> };
+    expect(Buffer.from(secret.data['password']!, 'base64').toString()).toBe(password);
+  });
+
   it('a second run (kind v0.24.0, the first that enforces NetworkPolicy) keeps the cluster and the keys', async () => {
     const keys = Object.fromEntries(readdirSync(m.devDir).map((f) => [f, readFileSync(join(m.devDir, f), 'utf8')]));
     const second = await kindUp(m, { STUB_KIND_VERSION: 'v0.24.0' });
@@ -262,6 +294,9 @@ describe('kind-up against stubs: a new machine, then the same machine again', ()
     expect(appliedSecret(c, 'patient-mesh-jwks').data).toEqual(appliedSecret(first.calls, 'patient-mesh-jwks').data);
     expect(appliedSecret(c, AUDIT_SECRET).data).toEqual(appliedSecret(first.calls, AUDIT_SECRET).data);
     expect(flagValues(releaseCall(c), '--set-string')).toEqual(flagValues(releaseCall(first.calls), '--set-string'));
+    expect(flagValues(releaseCall(c), '--set-file')).toEqual(flagValues(releaseCall(first.calls), '--set-file'));
+    // What helm would apply is the same, byte for byte: the PostgreSQL Secret included.
+    expect(renderRelease(releaseCall(c))).toBe(renderRelease(releaseCall(first.calls)));
   });
 });
 
@@ -311,6 +346,19 @@ describe('kind-up loads images from an archive when `kind load docker-image` fai
     const run = await kindUp(machine('archive-only'), { KIND_LOAD: 'archive' });
     expectArchiveLoads(run, false);
     expect(run.calls.filter((c) => line(c).startsWith('kind load docker-image'))).toEqual([]);
+  });
+});
+
+describe('kind-up on a cluster whose release kept a generated PostgreSQL password', () => {
+  it('adopts that password into PM_DEV_DIR, so the data volume initialised with it stays readable', async () => {
+    const m = machine('older-release');
+    const run = await kindUp(m, { STUB_POSTGRESQL_SECRET_PASSWORD: 'Generated0ldPassw0rd' });
+    expect(run.status, run.stderr).toBe(0);
+    at(run.calls, 'kubectl --context kind-patient-mesh -n patient-mesh get secret patient-mesh-postgresql');
+    expect(readFileSync(join(m.devDir, 'postgresql-password'), 'utf8')).toBe('Generated0ldPassw0rd');
+    expect(flagValues(releaseCall(run.calls), '--set-file')).toEqual([
+      `postgresql.auth.password=${join(m.devDir, 'postgresql-password')}`,
+    ]);
   });
 });
 

@@ -5,7 +5,7 @@ import { lint, render, type K8sObject } from './lib/helm.ts';
 import { invariantViolations } from './lib/invariants.ts';
 import { ofKind, workloads, type Workload } from './lib/manifests.ts';
 import { schemaErrors } from './lib/validate.ts';
-import { SCENARIOS } from './scenarios.ts';
+import { PRODUCTION, SCENARIOS } from './scenarios.ts';
 
 describe.each(SCENARIOS)('$name', (scenario) => {
   let objects: K8sObject[] = [];
@@ -43,24 +43,6 @@ describe('scenario specifics', () => {
     expect(url?.valueFrom?.secretKeyRef).toEqual({ name: 'pm-external-db', key: 'dsn' });
   });
 
-  it('bundled database: the generated Secret holds password and url, and rpc reads url from it', () => {
-    const objects = render('patient-mesh');
-    const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === 'pm-postgresql') as unknown as {
-      data: Record<string, string>;
-      metadata: { annotations: Record<string, string> };
-    };
-    expect(Object.keys(secret.data).sort()).toEqual(['password', 'url']);
-    const password = Buffer.from(secret.data['password']!, 'base64').toString();
-    expect(password).toMatch(/^[A-Za-z0-9]{32}$/);
-    expect(Buffer.from(secret.data['url']!, 'base64').toString()).toBe(
-      `postgres://patient:${password}@pm-postgresql.patient-mesh.svc:5432/patient`,
-    );
-    expect(secret.metadata.annotations['helm.sh/resource-policy']).toBe('keep');
-    const rpc = ofKind<Workload>(objects, 'Deployment').find((d) => d.metadata.name === 'pm-patient-rpc')!;
-    const url = rpc.spec.template.spec.containers[0]!.env!.find((e) => e.name === 'PM_DATABASE__URL');
-    expect(url?.valueFrom?.secretKeyRef).toEqual({ name: 'pm-postgresql', key: 'url' });
-  });
-
   it('HPA off: no HorizontalPodAutoscaler, Deployments carry replicaCount', () => {
     const objects = render('patient-mesh', { valuesFiles: ['tests/charts/values/hpa-off.yaml'] });
     expect(ofKind(objects, 'HorizontalPodAutoscaler')).toEqual([]);
@@ -84,7 +66,7 @@ describe('scenario specifics', () => {
   });
 
   it('global image registry and tag reach every service image; PostgreSQL stays pinned', () => {
-    const objects = render('patient-mesh', { valuesFiles: ['tests/charts/values/production.yaml'] });
+    const objects = render('patient-mesh', { valuesFiles: PRODUCTION });
     const images = workloads(objects).flatMap((w) => w.spec.template.spec.containers.map((c) => c.image));
     expect(images.sort()).toEqual([
       'registry.example.com/patient-mesh/patient-mesh/patient-api:1.4.2',

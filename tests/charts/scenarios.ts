@@ -8,6 +8,8 @@ export interface Scenario extends RenderOptions {
 }
 
 const MONITORING_API = ['monitoring.coreos.com/v1'];
+/** The production values shipped with the chart, then what a user's own file adds. */
+export const PRODUCTION = ['charts/patient-mesh/values-production.yaml', 'tests/charts/values/production.yaml'];
 
 export const SCENARIOS: Scenario[] = [
   { name: 'patient-api defaults', chart: 'patient-api' },
@@ -15,6 +17,21 @@ export const SCENARIOS: Scenario[] = [
   { name: 'umbrella defaults', chart: 'patient-mesh' },
   { name: 'umbrella, external database', chart: 'patient-mesh', valuesFiles: ['tests/charts/values/external-db.yaml'] },
   { name: 'umbrella, HPA off', chart: 'patient-mesh', valuesFiles: ['tests/charts/values/hpa-off.yaml'] },
+  {
+    name: 'umbrella, CloudNativePG Cluster with backups',
+    chart: 'patient-mesh',
+    valuesFiles: ['tests/charts/values/cloudnativepg.yaml'],
+  },
+  {
+    name: 'umbrella, bundled PostgreSQL with its own password Secret',
+    chart: 'patient-mesh',
+    credentials: false,
+    values: {
+      postgresql: { auth: { existingSecret: 'pm-pg-credentials' } },
+      'patient-rpc': { database: { existingSecret: 'pm-pg-credentials' } },
+    },
+  },
+  { name: 'umbrella, Ingress and HTTPRoute', chart: 'patient-mesh', valuesFiles: ['tests/charts/values/ingress.yaml'] },
   {
     name: 'umbrella, observability off (operator API present)',
     chart: 'patient-mesh',
@@ -28,16 +45,16 @@ export const SCENARIOS: Scenario[] = [
     values: { global: { telemetry: { otlpEndpoint: 'http://jaeger.observability.svc:4318' } } },
   },
   {
-    name: 'umbrella, production-like on Kubernetes 1.29 (exec preStop)',
+    name: 'umbrella, values-production.yaml on Kubernetes 1.29 (exec preStop)',
     chart: 'patient-mesh',
-    valuesFiles: ['tests/charts/values/production.yaml'],
+    valuesFiles: PRODUCTION,
     kubeVersion: '1.29.0',
     apiVersions: MONITORING_API,
   },
   {
-    name: 'umbrella, production-like on Kubernetes 1.31 (native sleep preStop)',
+    name: 'umbrella, values-production.yaml on Kubernetes 1.31 (native sleep preStop)',
     chart: 'patient-mesh',
-    valuesFiles: ['tests/charts/values/production.yaml'],
+    valuesFiles: PRODUCTION,
     kubeVersion: '1.31.0',
     apiVersions: MONITORING_API,
   },

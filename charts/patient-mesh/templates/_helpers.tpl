@@ -48,6 +48,18 @@ app.kubernetes.io/part-of: patient-mesh
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
+{{/*
+Labels of the CloudNativePG Cluster: the bundled one's, with the version of its image.
+*/}}
+{{- define "patient-mesh.cloudnativepg.labels" -}}
+helm.sh/chart: {{ include "patient-mesh.chart" . }}
+{{ include "patient-mesh.postgresql.selectorLabels" . }}
+app.kubernetes.io/version: {{ regexReplaceAll "^.*:" (regexReplaceAll "@.*$" .Values.postgresql.cloudnativepg.imageName "") "" | trunc 63 | quote }}
+app.kubernetes.io/component: database
+app.kubernetes.io/part-of: patient-mesh
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
 {{- define "patient-mesh.postgresql.image" -}}
 {{- $i := .Values.postgresql.image }}
 {{- if eq (toString $i.tag) "latest" }}
@@ -60,20 +72,86 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{/*
+Where the database comes from: bundled (the StatefulSet here), cloudnativepg (a CloudNativePG
+Cluster here, run by the operator) or external (nothing here).
+*/}}
+{{- define "patient-mesh.postgresql.mode" -}}
+{{- .Values.postgresql.mode | default "bundled" }}
+{{- end }}
+
+{{/*
+The password of the bundled PostgreSQL, from values only: helm template, Argo CD, Flux and
+dry runs have no cluster to read a generated one back from, so every render must give the
+same one (the data directory keeps the password it was initialised with).
+*/}}
+{{- define "patient-mesh.postgresql.password" -}}
+{{- $auth := .Values.postgresql.auth }}
+{{- if and $auth.password $auth.existingSecret }}
+{{- fail "set only one of postgresql.auth.password and postgresql.auth.existingSecret (charts/patient-mesh/values.yaml)" }}
+{{- end }}
+{{- if not (or $auth.password $auth.existingSecret) }}
+{{- fail "postgresql.mode bundled needs the database password on every render (helm template, Argo CD and Flux cannot read a generated one back): set postgresql.auth.existingSecret to a Secret with keys password and url (e.g. from sealed-secrets or External Secrets), or postgresql.auth.password (e.g. --set-file postgresql.auth.password=./pg-password)" }}
+{{- end }}
+{{- $auth.password }}
+{{- end }}
+
+{{/*
 Cross-chart checks: patient-rpc must point at a database that exists.
 */}}
 {{- define "patient-mesh.validate" -}}
+{{- $mode := include "patient-mesh.postgresql.mode" . }}
 {{- $rpc := index .Values "patient-rpc" }}
 {{- $rpcSecret := tpl (($rpc.database).existingSecret | default "") . }}
 {{- $bundled := include "patient-mesh.postgresql.fullname" . }}
-{{- if and (not .Values.postgresql.enabled) (eq $rpcSecret $bundled) }}
-{{- fail (printf "postgresql.enabled=false: set patient-rpc.database.existingSecret to the Secret holding your database URL (key patient-rpc.database.key); it still points at the bundled %s" $bundled) }}
-{{- end }}
-{{- if and .Values.postgresql.enabled .Values.postgresql.auth.existingSecret (eq $rpcSecret $bundled) }}
+{{- if eq $mode "bundled" }}
+{{- $_ := include "patient-mesh.postgresql.password" . }}
+{{- if and .Values.postgresql.auth.existingSecret (eq $rpcSecret $bundled) }}
 {{- fail (printf "postgresql.auth.existingSecret=%s: also set patient-rpc.database.existingSecret to the Secret holding the URL (the same Secret, with keys password and url)" .Values.postgresql.auth.existingSecret) }}
+{{- end }}
+{{- else if eq $mode "external" }}
+{{- if eq $rpcSecret $bundled }}
+{{- fail (printf "postgresql.mode=external: set patient-rpc.database.existingSecret to the Secret holding your database URL (key patient-rpc.database.key); it still points at the bundled %s" $bundled) }}
+{{- end }}
+{{- else if eq $mode "cloudnativepg" }}
+{{- include "patient-mesh.validateCloudNativePG" . }}
 {{- end }}
 {{- include "patient-mesh.validateDatabaseTls" . }}
 {{- include "patient-mesh.validateTrust" . }}
+{{- end }}
+
+{{/*
+cloudnativepg: patient-rpc reads the operator's Secrets and reaches the Cluster's pods. A
+subchart cannot see postgresql.mode, so its values must say so; this names any that do not.
+*/}}
+{{- define "patient-mesh.validateCloudNativePG" -}}
+{{- $rpc := index .Subcharts "patient-rpc" }}
+{{- $cluster := include "patient-mesh.postgresql.fullname" . }}
+{{- $db := $rpc.Values.database }}
+{{- $want := list
+  (list "patient-rpc.database.existingSecret" (tpl ($db.existingSecret | default "") $rpc) (printf "%s-app" $cluster))
+  (list "patient-rpc.database.key" $db.key "uri")
+  (list "patient-rpc.database.tls.caSecret" (tpl ($db.tls.caSecret | default "") $rpc) (printf "%s-ca" $cluster))
+  (list "patient-rpc.database.tls.caConfigMap" (tpl ($db.tls.caConfigMap | default "") $rpc) "")
+  (list "patient-rpc.database.tls.caKey" $db.tls.caKey "ca.crt") }}
+{{- $wrong := list }}
+{{- range $want }}
+{{- if ne (index . 1) (index . 2) }}
+{{- $wrong = append $wrong (printf "%s=%s" (index . 0) ((index . 2) | quote)) }}
+{{- end }}
+{{- end }}
+{{- if $wrong }}
+{{- fail (printf "postgresql.mode=cloudnativepg: patient-rpc connects with the operator's app Secret (key uri) and CA Secret (key ca.crt) of Cluster %s: set %s (charts/patient-mesh/values-production.yaml sets them)" $cluster (join ", " $wrong)) }}
+{{- end }}
+{{- if $rpc.Values.networkPolicy.enabled }}
+{{- $to := tpl (toYaml $rpc.Values.networkPolicy.egress.database.to) $rpc | fromYamlArray }}
+{{- $reaches := false }}
+{{- range $to }}
+{{- if eq (dig "podSelector" "matchLabels" "cnpg.io/cluster" "" .) $cluster }}{{ $reaches = true }}{{ end }}
+{{- end }}
+{{- if not $reaches }}
+{{- fail (printf "postgresql.mode=cloudnativepg: set patient-rpc.networkPolicy.egress.database.to to the Cluster's pods, [{podSelector: {matchLabels: {cnpg.io/cluster: %s}}}]; it allows %s" $cluster (toJson $to)) }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -82,13 +160,14 @@ patient-rpc's verify-full must have a CA to verify with, and a server that speak
 {{- define "patient-mesh.validateDatabaseTls" -}}
 {{- $rpc := index .Subcharts "patient-rpc" }}
 {{- $mode := $rpc.Values.config.database.tls.mode }}
+{{- $pgMode := include "patient-mesh.postgresql.mode" . }}
 {{- $bundledCa := include "patient-mesh.postgresql.tlsSecretName" . }}
 {{- $rpcCa := tpl ($rpc.Values.database.tls.caSecret | default "") $rpc }}
-{{- if and .Values.postgresql.enabled (not .Values.postgresql.tls.enabled) (eq $mode "verify-full") }}
+{{- if and (eq $pgMode "bundled") (not .Values.postgresql.tls.enabled) (eq $mode "verify-full") }}
 {{- fail "postgresql.tls.enabled=false: the bundled PostgreSQL serves no TLS, but patient-rpc.config.database.tls.mode is verify-full (production refuses anything else)" }}
 {{- end }}
-{{- if and (not .Values.postgresql.enabled) (eq $mode "verify-full") (eq $rpcCa $bundledCa) }}
-{{- fail (printf "postgresql.enabled=false: set patient-rpc.database.tls.caSecret or caConfigMap to the CA of your database's certificate; it still points at the bundled %s" $bundledCa) }}
+{{- if and (eq $pgMode "external") (eq $mode "verify-full") (eq $rpcCa $bundledCa) }}
+{{- fail (printf "postgresql.mode=external: set patient-rpc.database.tls.caSecret or caConfigMap to the CA of your database's certificate; it still points at the bundled %s" $bundledCa) }}
 {{- end }}
 {{- end }}
 

@@ -75,6 +75,16 @@ case "$NAME" in
     [[ "$(after -f || true)" == - ]] && extra+=",\"stdin\":$(json_file -)"
     case "${words[0]:-}" in
       version) printf '{\n  "clientVersion": {\n    "gitVersion": "v1.35.0"\n  }\n}\n' ;;
+      get)
+        # A release's PostgreSQL Secret, as a cluster that has one answers -o jsonpath={.data.password}.
+        if [[ "${words[1]:-}" == secret ]]; then
+          if [[ -n "${STUB_POSTGRESQL_SECRET_PASSWORD:-}" ]]; then
+            printf '%s' "$STUB_POSTGRESQL_SECRET_PASSWORD" | base64 -w0
+          else
+            echo "Error from server (NotFound): secrets \"${words[2]:-}\" not found" >&2
+            finish 1
+          fi
+        fi ;;
       create)
         if has --dry-run=client && [[ "${words[1]:-}" == secret ]]; then
           # kubectl create secret generic NAME --from-file=k=path --from-literal=k=v: JSON is YAML too.

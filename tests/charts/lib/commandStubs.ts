@@ -30,6 +30,8 @@ export interface StubBehaviour {
   STUB_KIND_LOAD_DOCKER_IMAGE_FAILS?: '1';
   /** `docker image save --platform` is refused, as by Docker < 28. */
   STUB_DOCKER_SAVE_NO_PLATFORM?: '1';
+  /** `kubectl get secret` finds a Secret whose password is this (else: NotFound). */
+  STUB_POSTGRESQL_SECRET_PASSWORD?: string;
 }
 
 /** Links the four stubs into `dir`/bin (put it first on PATH); returns that and the state directory. */

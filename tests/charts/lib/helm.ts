@@ -30,6 +30,18 @@ export interface RenderOptions {
   apiVersions?: string[];
   release?: string;
   namespace?: string;
+  /**
+   * patient-mesh only: pass values/credentials.yaml (the bundled PostgreSQL's password, which
+   * the chart requires) before the other values files. Default true; false renders without.
+   */
+  credentials?: boolean;
+}
+
+/** The values file every umbrella render gets first unless `credentials: false`. */
+export const CREDENTIALS_FILE = 'tests/charts/values/credentials.yaml';
+
+function credentialArgs(chart: Chart, options: RenderOptions): string[] {
+  return chart === 'patient-mesh' && options.credentials !== false ? ['-f', join(ROOT, CREDENTIALS_FILE)] : [];
 }
 
 export interface HelmResult {
@@ -108,6 +120,7 @@ function templateArgs(chart: Chart, options: RenderOptions, extra: string[] = []
     '--namespace',
     options.namespace ?? 'patient-mesh',
     ...extra,
+    ...credentialArgs(chart, options),
   ];
   for (const file of options.valuesFiles ?? []) args.push('-f', join(ROOT, file));
   if (options.values) {
@@ -122,9 +135,14 @@ function templateArgs(chart: Chart, options: RenderOptions, extra: string[] = []
 
 /** `helm template` output parsed into objects; throws with helm's message on failure. */
 export function render(chart: Chart, options: RenderOptions = {}): K8sObject[] {
+  return parseManifests(renderText(chart, options));
+}
+
+/** `helm template` output as helm printed it; throws with helm's message on failure. */
+export function renderText(chart: Chart, options: RenderOptions = {}): string {
   const result = run(templateArgs(chart, options));
   if (result.status !== 0) throw new Error(`helm template ${chart} failed:\n${result.stderr}`);
-  return parseManifests(result.stdout);
+  return result.stdout;
 }
 
 /** `helm template` expected to fail: returns helm's error output. */
@@ -144,7 +162,14 @@ export function notes(chart: Chart, options: RenderOptions = {}): string {
 }
 
 export function lint(chart: Chart, options: RenderOptions = {}): HelmResult {
-  const args = ['lint', '--strict', join(charts(), chart), '--namespace', options.namespace ?? 'patient-mesh'];
+  const args = [
+    'lint',
+    '--strict',
+    join(charts(), chart),
+    '--namespace',
+    options.namespace ?? 'patient-mesh',
+    ...credentialArgs(chart, options),
+  ];
   if (options.values) {
     const file = join(workspace(), `values-${process.pid}-${valuesFileCount++}.json`);
     writeFileSync(file, JSON.stringify(options.values));

@@ -1,6 +1,8 @@
 // Validates rendered objects against the Kubernetes OpenAPI schemas (kubernetes-models),
-// the Prometheus Operator, cert-manager and Istio CRD schemas (@kubernetes-models/*), and,
+// the Prometheus Operator, cert-manager, Istio and Gateway API CRD schemas
+// (@kubernetes-models/*), CloudNativePG's against its vendored CRD (crdSchema.ts), and,
 // for Linkerd (no models package on npm), the fields of its policy CRDs the charts use.
+import { crdErrors, hasCrd } from './crdSchema.ts';
 import type { K8sObject } from './helm.ts';
 import { linkerdErrors } from './linkerd.ts';
 
@@ -18,6 +20,7 @@ const MODULES: Record<string, () => Promise<Record<string, unknown>>> = {
   'monitoring.coreos.com/v1': () => import('@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1'),
   'cert-manager.io/v1': () => import('@kubernetes-models/cert-manager/cert-manager.io/v1'),
   'security.istio.io/v1': () => import('@kubernetes-models/istio/security.istio.io/v1'),
+  'gateway.networking.k8s.io/v1': () => import('@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1'),
 };
 
 /** Returns "Kind/name: message" for each object that does not validate (or has no schema). */
@@ -27,6 +30,10 @@ export async function schemaErrors(objects: K8sObject[]): Promise<string[]> {
     const id = `${object.kind}/${object.metadata?.name}`;
     if (object.apiVersion.startsWith('policy.linkerd.io/')) {
       errors.push(...linkerdErrors(object).map((e) => `${id}: ${e}`));
+      continue;
+    }
+    if (hasCrd(object.apiVersion, object.kind)) {
+      errors.push(...crdErrors(object).map((e) => `${id}: ${e}`));
       continue;
     }
     const load = MODULES[object.apiVersion];
