@@ -53,6 +53,11 @@ export interface StartOptions {
   args?: string[];
   /** Resolve once the process logs `listening` (default), or at once. */
   waitListening?: boolean;
+  /**
+   * A command that execs node in its place, e.g. `['ip', 'netns', 'exec', '<ns>']` to run the
+   * service in a network namespace (the child's pid is still node's).
+   */
+  wrapper?: string[];
 }
 
 export async function startService(
@@ -68,7 +73,8 @@ export async function startService(
 
 /** Starts `node argv...` and follows its JSON log lines (services, baselines, benchmarks). */
 export async function startProcess(name: string, argv: string[], options: StartOptions = {}): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, argv, {
+  const [command, ...args] = [...(options.wrapper ?? []), process.execPath, ...argv];
+  const child = spawn(command!, args, {
     cwd: ROOT,
     env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'test', PM_LOG__LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

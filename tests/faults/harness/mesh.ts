@@ -16,6 +16,8 @@ export interface MeshOptions {
   rpcTarget?: (rpcPort: number) => string;
   /** The address patient-rpc listens on (127.0.0.1 unless a namespace's). */
   rpcHost?: string;
+  /** Runs patient-rpc through this command (e.g. in a network namespace). */
+  rpcWrapper?: string[];
 }
 
 export class Mesh {
@@ -52,6 +54,7 @@ export class Mesh {
         PM_SEED__PATIENTS: seed ? '10' : '0',
         ...this.options.rpcEnv,
       }),
+      ...(this.options.rpcWrapper && { wrapper: this.options.rpcWrapper }),
     });
     this.#all.push(this.rpc);
     return this.rpc;

@@ -50,6 +50,8 @@ export interface ClusterOptions {
   settings?: Record<string, string>;
   /** Where the data directory goes (e.g. a tmpfs mount); a fresh temp dir by default. */
   parent?: string;
+  /** Extra pg_hba.conf lines (e.g. trust from a namespace's subnet). */
+  hba?: string[];
 }
 
 export class PgCluster {
@@ -81,7 +83,10 @@ export class PgCluster {
       max_wal_senders: '4',
       ...options.settings,
     });
-    appendFileSync(join(data, 'pg_hba.conf'), 'host replication all 127.0.0.1/32 trust\n');
+    appendFileSync(
+      join(data, 'pg_hba.conf'),
+      ['host replication all 127.0.0.1/32 trust', ...(options.hba ?? [])].map((l) => `${l}\n`).join(''),
+    );
     await cluster.start();
     return cluster;
   }

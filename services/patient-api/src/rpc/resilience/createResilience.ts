@@ -9,6 +9,7 @@ import {
   handleWhen,
   retry,
   SamplingBreaker,
+  TaskCancelledError,
   timeout,
   TimeoutStrategy,
   wrap,
@@ -48,9 +49,12 @@ const RETRY_REASONS = [...[...RETRYABLE].map((code) => status[code]), ATTEMPT_TI
 const grpcCode = (e: unknown): number | undefined =>
   e instanceof Error && typeof (e as Partial<ServiceError>).code === 'number' ? (e as ServiceError).code : undefined;
 
-/** A timed-out attempt: cockatiel's TaskCancelledError, or the gRPC deadline itself. */
+/**
+ * A timed-out attempt: cockatiel's TaskCancelledError (its `name` is plain 'Error', so it is
+ * known by class), or the gRPC deadline itself.
+ */
 const isAttemptTimeout = (e: unknown): boolean =>
-  (e instanceof Error && e.name === 'TaskCancelledError') || grpcCode(e) === status.DEADLINE_EXCEEDED;
+  e instanceof TaskCancelledError || grpcCode(e) === status.DEADLINE_EXCEEDED;
 
 const BREAKER_STATE: Record<CircuitState, number> = {
   [CircuitState.Closed]: 0,
@@ -166,10 +170,19 @@ export function createResilience(
     async execute(method, attempt, signal) {
       budget.deposit();
       try {
-        return await policyFor(method, signal).execute(({ signal: attemptSignal }) => {
+        return await policyFor(method, signal).execute(async ({ signal: attemptSignal }) => {
           // The backoff wait before a retry does not watch the signal: check it here.
           if (signal.aborted) throw signal.reason;
-          return attempt(attemptSignal);
+          try {
+            return await attempt(attemptSignal);
+          } catch (error) {
+            // The attempt timeout aborts the call, and the call's own CANCELLED can settle
+            // before cockatiel's TaskCancelledError does: it is the timeout all the same,
+            // counted by the breaker and retried as one (a silent partition is all timeouts).
+            if (attemptSignal.aborted && !signal.aborted)
+              throw new TaskCancelledError(`attempt timed out after ${config.attemptTimeoutMs}ms`);
+            throw error;
+          }
         }, signal);
       } catch (error) {
         if (isAttemptTimeout(error)) metrics.timeouts.inc({ method });
