@@ -28,11 +28,40 @@ export const apiConfigSchema = z
           .int()
           .min(1024)
           .max(16 * 1024 * 1024)
-          .default(1024 * 1024),
-        /** Each request's overall budget; it becomes the gRPC deadline. */
-        requestTimeoutMs: z.number().int().min(50).max(60_000).default(2000),
-        /** Must exceed the load balancer's idle timeout (AWS ALB: 60 s). */
-        keepAliveTimeoutMs: z.number().int().min(1000).max(600_000).default(65_000),
+          .default(1024 * 1024)
+          .describe('Largest JSON body accepted; larger gets 413.'),
+        requestTimeoutMs: z
+          .number()
+          .int()
+          .min(50)
+          .max(60_000)
+          .default(2000)
+          .describe("Each request's overall budget; it becomes the gRPC deadline."),
+        keepAliveTimeoutMs: z
+          .number()
+          .int()
+          .min(1000)
+          .max(600_000)
+          .default(65_000)
+          .describe("HTTP keep-alive timeout; must exceed the load balancer's idle timeout (AWS ALB: 60 s)."),
+        bodyIdleTimeoutMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(600_000)
+          .default(10_000)
+          .describe(
+            'A request body that sends nothing for this long is cut with 408 (time this side spends not reading, e.g. an import upload waiting for patient-rpc, does not count).',
+          ),
+        maxConnections: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(4096)
+          .describe(
+            'Open client connections per process; beyond it new connections are closed at once (counted in http_server_rejected_total{reason="connection_limit"}).',
+          ),
         docs: z
           .boolean()
           .optional()
@@ -40,7 +69,8 @@ export const apiConfigSchema = z
             'API docs in a browser: GET /docs (Swagger UI on /openapi.json); unset = on in development, off in production.',
           ),
       })
-      .prefault({}),
+      .prefault({})
+      .describe('HTTP API listener.'),
     auth: authSchema,
     resilience: z
       .strictObject({

@@ -2,16 +2,19 @@ import express, { type Express } from 'express';
 import { zeroHttpRoutes, type HttpMetrics, type Logger, type TokenVerifier } from '@patient-mesh/runtime';
 import type { ApiConfig } from './config.js';
 import { authMiddleware } from './http/authMiddleware.js';
+import { jsonBody, jsonOnly, utf8Bodies } from './http/bodies.js';
+import { bodyIdleTimeout } from './http/bodyIdleTimeout.js';
 import { errorMiddleware } from './http/errorMiddleware.js';
 import { HttpProblem } from './http/HttpProblem.js';
 import { metricsMiddleware } from './http/metricsMiddleware.js';
 import { requestContext } from './http/requestContext.js';
+import { routeMatcher, type MatchedRoute } from './http/routeMatcher.js';
 import { routeTemplates } from './http/routeTemplates.js';
 import { securityHeaders } from './http/securityHeaders.js';
 import type { LoadShedder } from './http/loadShedder.js';
 import type { RateLimiters } from './http/rateLimitMiddleware.js';
 import { resilienceToProblem } from './rpc/resilience/resilienceToProblem.js';
-import { grpcToProblem, isServiceError } from './rpc/grpcToProblem.js';
+import { grpcToProblem, isServiceError, type FieldLocations } from './rpc/grpcToProblem.js';
 import type { PatientClient } from './rpc/createPatientClient.js';
 import { docsRoutes } from './routes/docsRoutes.js';
 import { openapiDocument } from './routes/openapiDocument.js';
@@ -34,8 +37,9 @@ export interface AppDeps {
 }
 
 /**
- * The HTTP app: request id → metrics → load shedding → global rate limit → auth →
- * per-subject rate limit → JSON body → routes → one error middleware (problem+json).
+ * The HTTP app: request id → metrics → body idle timeout → load shedding → global rate
+ * limit → auth → per-subject rate limit → UTF-8 check → import upload | JSON body → routes
+ * → 405 / 404 → one error middleware (problem+json).
  */
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -43,9 +47,13 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
+  // Set once every route is registered (below); requests are only served after that.
+  let findRoute: (path: string) => MatchedRoute | undefined = () => undefined;
+
   app.use(requestContext(deps.config.requestTimeoutMs));
   app.use(securityHeaders);
-  app.use(metricsMiddleware(deps.metrics));
+  app.use(metricsMiddleware(deps.metrics, (path) => findRoute(path)?.route));
+  app.use(bodyIdleTimeout(deps.config.bodyIdleTimeoutMs));
   app.use(deps.shedder.middleware);
 
   const openapi = JSON.stringify(openapiDocument(deps.version));
@@ -55,26 +63,33 @@ export function createApp(deps: AppDeps): Express {
   if (deps.docs) app.use(docsRoutes());
 
   const api = express.Router();
-  api.use(deps.rateLimiters.global);
-  api.use(authMiddleware(deps.tokens));
-  // NDJSON uploads stream to patient-rpc: before the JSON-only check and body parser.
-  api.use(importRoutes(deps.rpc));
-  api.use(deps.rateLimiters.perSubject);
-  api.use((req, _res, next) => {
-    if (req.method === 'POST' && !req.is('application/json'))
-      throw new HttpProblem({
-        status: 415,
-        title: 'Unsupported media type',
-        detail: 'send application/json',
-        reason: 'unsupported_media_type',
-      });
+  // Patient data, and every answer about it (401, 403, 429 included), is never stored by a cache.
+  api.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
     next();
   });
-  api.use(express.json({ limit: deps.config.bodyLimitBytes, strict: true }));
+  api.use(deps.rateLimiters.global);
+  api.use(authMiddleware(deps.tokens));
+  api.use(deps.rateLimiters.perSubject);
+  api.use(utf8Bodies);
+  // NDJSON uploads stream to patient-rpc: before the JSON-only check and body parser.
+  api.use(importRoutes(deps.rpc));
+  api.use(jsonOnly);
+  api.use(jsonBody(deps.config.bodyLimitBytes));
   api.use(patientRoutes(deps.rpc));
   app.use('/api/v1', api);
 
   app.use((req) => {
+    const route = findRoute(req.path);
+    // A method the route answers reached here when its handler passed (e.g. /docs/:asset): 404.
+    if (route && !route.methods.includes(req.method))
+      throw new HttpProblem({
+        status: 405,
+        title: 'Method not allowed',
+        detail: `${req.method} is not allowed on ${route.route}`,
+        reason: 'method_not_allowed',
+        headers: { Allow: route.methods.join(', ') },
+      });
     throw new HttpProblem({
       status: 404,
       title: 'Not found',
@@ -82,13 +97,15 @@ export function createApp(deps: AppDeps): Express {
       reason: 'no_route',
     });
   });
-  app.use((error: unknown, _req: express.Request, _res: express.Response, next: express.NextFunction) => {
+  app.use((error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     const policy = resilienceToProblem(error, deps.breakerRetryAfterSeconds);
     if (policy) return next(new HttpProblem(policy));
-    next(isServiceError(error) ? new HttpProblem(grpcToProblem(error)) : error);
+    next(isServiceError(error) ? new HttpProblem(grpcToProblem(error, res.locals['fields'] as FieldLocations)) : error);
   });
   app.use(errorMiddleware(deps.logger));
+  const routes = routeTemplates(app);
+  findRoute = routeMatcher(routes);
   // Every route's request series exists from the start (0 until its first request).
-  zeroHttpRoutes(deps.metrics, routeTemplates(app));
+  zeroHttpRoutes(deps.metrics, routes);
   return app;
 }

@@ -19,6 +19,7 @@ import { apiConfigSchema } from './config.js';
 import { createApp } from './createApp.js';
 import { createPatientClient } from './rpc/createPatientClient.js';
 import { createResilience } from './rpc/resilience/createResilience.js';
+import { guardServer } from './http/guardServer.js';
 import { createLoadShedder } from './http/loadShedder.js';
 import { apiFaultRoutes, EventLoopStall } from './faults/EventLoopStall.js';
 import { createRateLimiters } from './http/rateLimitMiddleware.js';
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
     },
     app,
   );
+  guardServer(server, { maxConnections: config.http.maxConnections, registry });
   lifecycle.addHttpServer('http', server);
   lifecycle.addCloseStep('rpc-client', async () => {
     shedder.stop();

@@ -83,6 +83,7 @@ export type { AuditRecord__Output as AuditRecord } from './gen/patient/v1/AuditR
 export type { ImportJob__Output as ImportJob } from './gen/patient/v1/ImportJob.js';
 export {
   auditQuerySchema,
+  completedAtSchema,
   listQuerySchema,
   newPatientSchema,
   patientId,

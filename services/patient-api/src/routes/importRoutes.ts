@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { HttpProblem } from '../http/HttpProblem.js';
 import { callOptions } from '../http/requestContext.js';
 import { validate } from '../http/validate.js';
-import { callMetadata, type PatientClient } from '../rpc/createPatientClient.js';
+import { callMetadata, type CallOptions, type PatientClient } from '../rpc/createPatientClient.js';
+import { guard } from './guard.js';
 import { idParamsSchema } from './schemas.js';
 
 export const NDJSON = 'application/x-ndjson';
@@ -40,7 +41,17 @@ export const importJobSchema = z
 export function importRoutes(rpc: PatientClient): Router {
   const router = Router();
 
-  router.post('/epro/imports', async (req, res) => {
+  // Refused: an upload with no lines, so patient-rpc records the denial.
+  const create = guard('import.create', {}, (_req, o) => refusedUpload(rpc, o));
+  router.post('/epro/imports', create, async (req, res) => {
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.toLowerCase() !== 'identity')
+      throw new HttpProblem({
+        status: 415,
+        title: 'Unsupported content encoding',
+        detail: 'upload the NDJSON uncompressed',
+        reason: 'unsupported_encoding',
+      });
     if (!req.is(NDJSON))
       throw new HttpProblem({
         status: 415,
@@ -52,12 +63,26 @@ export function importRoutes(rpc: PatientClient): Router {
     res.status(202).location(`/api/v1/epro/imports/${job.id}`).json(toJobJson(job));
   });
 
-  router.get('/epro/imports/:id', async (req, res) => {
+  const read = guard('import.read', { id: 'params.id' }, (req, o) =>
+    rpc.call('GetImport', { id: String(req.params['id']) }, o),
+  );
+  router.get('/epro/imports/:id', read, async (req, res) => {
     const { id } = validate(idParamsSchema, req.params, 'params');
     res.json(toJobJson(await rpc.call('GetImport', { id }, callOptions(res))));
   });
 
   return router;
+}
+
+function refusedUpload(rpc: PatientClient, options: CallOptions): Promise<ImportJob> {
+  return new Promise((resolve, reject) => {
+    const call = rpc.raw.ImportResponses(
+      callMetadata(options.token, options.requestId),
+      { deadline: options.deadline },
+      (error: ServiceError | null, job?: ImportJob) => (error || !job ? reject(error) : resolve(job)),
+    );
+    call.end();
+  });
 }
 
 function streamUpload(rpc: PatientClient, req: Request, res: Response): Promise<ImportJob> {

@@ -3,6 +3,7 @@ import { INSTRUMENT_BY_CODE, INSTRUMENTS, type InstrumentName, type Questionnair
 import { callOptions } from '../http/requestContext.js';
 import { validate } from '../http/validate.js';
 import type { PatientClient } from '../rpc/createPatientClient.js';
+import { guard } from './guard.js';
 import {
   auditConsistencyQuerySchema,
   auditProofParamsSchema,
@@ -14,18 +15,24 @@ import {
   questionnaireSubmissionSchema,
 } from './schemas.js';
 
-/** The patient data routes; each validates, calls patient-rpc once and translates. */
+const PAGE = { page_token: 'query.cursor', page_size: 'query.limit' } as const;
+
+/** The patient data routes; each checks the role, validates, calls patient-rpc once and translates. */
 export function patientRoutes(rpc: PatientClient): Router {
   const router = Router();
 
+  const readPatient = guard('patient.read', { id: 'params.id' }, (req, o) =>
+    rpc.call('GetPatient', { id: String(req.params['id']) }, o),
+  );
   const getPatient = async (req: { params: unknown }, res: Response) => {
     const { id } = validate(idParamsSchema, req.params, 'params');
     res.json(await rpc.call('GetPatient', { id }, callOptions(res)));
   };
-  router.get('/patients/:id', getPatient);
-  router.get('/patient/:id', getPatient);
+  router.get('/patients/:id', readPatient, getPatient);
+  router.get('/patient/:id', readPatient, getPatient);
 
-  router.get('/patients', async (req, res) => {
+  const listPatients = guard('patient.list', PAGE, (_req, o) => rpc.call('ListPatients', {}, o));
+  router.get('/patients', listPatients, async (req, res) => {
     const query = validate(listQuerySchema, req.query, 'query');
     const page = await rpc.call(
       'ListPatients',
@@ -35,13 +42,17 @@ export function patientRoutes(rpc: PatientClient): Router {
     res.json({ items: page.patients, ...(page.nextPageToken && { nextCursor: page.nextPageToken }) });
   });
 
-  router.post('/patients', async (req, res) => {
+  const createPatient = guard('patient.create', {}, (_req, o) => rpc.call('CreatePatient', {}, o));
+  router.post('/patients', createPatient, async (req, res) => {
     const body = validate(newPatientSchema, req.body, 'body');
     const patient = await rpc.call('CreatePatient', body, callOptions(res));
     res.status(201).location(`/api/v1/patients/${patient.id}`).json(patient);
   });
 
-  router.post('/patients/:id/questionnaires', async (req, res) => {
+  const submit = guard('questionnaire.submit', { patient_id: 'params.id' }, (req, o) =>
+    rpc.call('SubmitQuestionnaire', { patientId: String(req.params['id']) }, o),
+  );
+  router.post('/patients/:id/questionnaires', submit, async (req, res) => {
     const { id } = validate(idParamsSchema, req.params, 'params');
     const body = validate(questionnaireSubmissionSchema, req.body, 'body');
     const result = await rpc.call(
@@ -58,7 +69,10 @@ export function patientRoutes(rpc: PatientClient): Router {
     res.status(result.replayed ? 200 : 201).json(toResultJson(result));
   });
 
-  router.get('/audit', async (req, res) => {
+  const auditRead = guard('audit.read', { ...PAGE, patient_id: 'query.patientId' }, (req, o) =>
+    rpc.call('ListAuditRecords', { patientId: String(req.query['patientId'] ?? '') }, o),
+  );
+  router.get('/audit', auditRead, async (req, res) => {
     const query = validate(auditQuerySchema, req.query, 'query');
     const page = await rpc.call(
       'ListAuditRecords',
@@ -68,7 +82,10 @@ export function patientRoutes(rpc: PatientClient): Router {
     res.json({ items: page.records, ...(page.nextPageToken && { nextCursor: page.nextPageToken }) });
   });
 
-  router.get('/audit/consistency', async (req, res) => {
+  const consistency = guard('audit.consistency', { from_size: 'query.from', to_size: 'query.to' }, (_req, o) =>
+    rpc.call('GetAuditConsistency', {}, o),
+  );
+  router.get('/audit/consistency', consistency, async (req, res) => {
     const query = validate(auditConsistencyQuerySchema, req.query, 'query');
     const proof = await rpc.call(
       'GetAuditConsistency',
@@ -84,7 +101,10 @@ export function patientRoutes(rpc: PatientClient): Router {
     });
   });
 
-  router.get('/audit/:seq/proof', async (req, res) => {
+  const proof = guard('audit.proof', { seq: 'params.seq', tree_size: 'query.treeSize' }, (_req, o) =>
+    rpc.call('GetAuditProof', {}, o),
+  );
+  router.get('/audit/:seq/proof', proof, async (req, res) => {
     const { seq } = validate(auditProofParamsSchema, req.params, 'params');
     const query = validate(auditProofQuerySchema, req.query, 'query');
     const proof = await rpc.call('GetAuditProof', { seq, treeSize: query.treeSize ?? '' }, callOptions(res));

@@ -3,6 +3,7 @@ import { status } from '@grpc/grpc-js';
 import {
   INSTRUMENT_BY_CODE,
   INSTRUMENTS,
+  completedAtSchema,
   newPatientSchema,
   scoreAnswers,
   validateAnswers,
@@ -236,8 +237,12 @@ export function createPatientHandlers(
       throw invalidArgument('instrument', `must be one of ${Object.keys(INSTRUMENT_BY_CODE).join(', ')}`);
     const problem = validateAnswers(instrument, req.answers);
     if (problem) throw invalidArgument(problem.path.join('.'), problem.message);
-    const completedAt = req.completedAt ? new Date(req.completedAt) : new Date();
-    if (Number.isNaN(completedAt.getTime())) throw invalidArgument('completed_at', 'must be an RFC 3339 time');
+    let completedAt = new Date();
+    if (req.completedAt) {
+      const parsed = completedAtSchema.safeParse(req.completedAt);
+      if (!parsed.success) throw invalidArgument('completed_at', parsed.error.issues[0]!.message);
+      completedAt = new Date(parsed.data);
+    }
 
     // The score itself is health data: the span names only the instrument.
     const score = tracer.startActiveSpan(

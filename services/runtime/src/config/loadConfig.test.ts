@@ -57,6 +57,11 @@ describe('loadConfig', () => {
     expect(error).toMatchObject({ key: 'http.port', source: 'environment variable PM_HTTP__PORT' });
   });
 
+  it('names the variable of a key in an unknown section, not the file', () => {
+    const error = failure(() => loadConfig(schema, { file: file('http:\n  port: 81\n'), env: { PM_GRPC__PORT: '1' } }));
+    expect(error).toMatchObject({ key: 'grpc', source: 'environment variable PM_GRPC__PORT', reason: 'unknown key' });
+  });
+
   it('leaves PM_TEST_* switches to the test harness instead of reading them as keys', () => {
     expect(loadConfig(schema, { env: { PM_TEST_DISABLE_DRAIN: '1' } }).http.port).toBe(8080);
   });

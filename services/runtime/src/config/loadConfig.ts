@@ -78,11 +78,13 @@ function readYaml(file: string): Tree {
   return doc as Tree;
 }
 
+/** The variable that set `key`, one of its ancestors, or (an unknown section) a key under it. */
 function sourceOf(key: string, sources: Map<string, string>): string | undefined {
   for (let k = key; k; k = k.slice(0, Math.max(0, k.lastIndexOf('.')))) {
     const source = sources.get(k);
     if (source) return source;
   }
+  for (const [path, source] of sources) if (path.startsWith(`${key}.`)) return source;
   return undefined;
 }
 
