@@ -9,16 +9,11 @@ import {
   type Principal,
 } from '@patient-mesh/runtime';
 import type { AuditEntry } from '../audit/auditChain.js';
-import {
-  isDatabaseUnavailable,
-  isInsufficientResources,
-  pgErrorCode,
-  PG_DISK_FULL,
-  PG_QUERY_CANCELED,
-} from '../store/Db.js';
+import { pgErrorCode, PG_QUERY_CANCELED } from '../store/Db.js';
 import { isRpcError, RpcError } from './RpcError.js';
 import type { AuthenticateCall } from './authenticateCall.js';
 import { deniedEntry } from './CallRejected.js';
+import { auditUnavailable, storeFailureError } from './storeFailure.js';
 
 /** What a handler knows about its call. */
 export interface CallContext {
@@ -169,40 +164,18 @@ async function record(
     );
   } catch (error) {
     deps.logger.error({ err: error }, 'audit append failed');
-    // The audit rule comes first: an access whose record cannot be stored is not answered,
-    // even when its data is at hand (a cached read on a full disk).
-    const store = storeFailure(error);
-    throw new RpcError(
-      status.UNAVAILABLE,
-      `audit trail unavailable${store ? ` (${store.message})` : ''}; request not served`,
-      undefined,
-      store?.reason ?? 'audit_unavailable',
-    );
+    throw auditUnavailable(error);
   }
-}
-
-/**
- * A store failure that is the server's condition, not this call's fault: out of disk space
- * or other resources, or the database gone (restart, crash, failover). UNAVAILABLE with a
- * reason: clients retry later, and the edge answers 503 with Retry-After, not 500.
- */
-function storeFailure(error: unknown): { message: string; reason: string } | undefined {
-  const code = pgErrorCode(error);
-  if (code === PG_DISK_FULL) return { message: 'the store is out of disk space', reason: 'storage_full' };
-  if (isInsufficientResources(error))
-    return { message: `the store is out of resources (SQLSTATE ${code})`, reason: 'storage_resources' };
-  if (isDatabaseUnavailable(error)) return { message: 'the store is unavailable', reason: 'store_unavailable' };
-  return undefined;
 }
 
 function toRpcError(error: unknown, method: string, logger: Logger): RpcError {
   if (isRpcError(error)) return error;
   if (pgErrorCode(error) === PG_QUERY_CANCELED)
     return new RpcError(status.DEADLINE_EXCEEDED, 'database statement cancelled: deadline exceeded');
-  const store = storeFailure(error);
+  const store = storeFailureError(error);
   if (store) {
-    logger.warn({ err: error, method, reason: store.reason }, 'store failure in handler');
-    return new RpcError(status.UNAVAILABLE, store.message, undefined, store.reason);
+    logger.warn({ err: error, method, reason: store.edgeReason }, 'store failure in handler');
+    return store;
   }
   if (error instanceof DOMException && error.name === 'TimeoutError')
     return new RpcError(status.DEADLINE_EXCEEDED, 'deadline exceeded');

@@ -1,4 +1,4 @@
-import { status, type handleClientStreamingCall, type ServerReadableStream } from '@grpc/grpc-js';
+import { Metadata, status, type handleClientStreamingCall, type ServerReadableStream } from '@grpc/grpc-js';
 import {
   ACTION_ROLE,
   roleFor,
@@ -13,6 +13,7 @@ import { auditedUnary } from '../grpc/auditedUnary.js';
 import type { AuthenticateCall } from '../grpc/authenticateCall.js';
 import { deniedEntry } from '../grpc/CallRejected.js';
 import { invalidArgument, isRpcError, notFound, RpcError } from '../grpc/RpcError.js';
+import { auditUnavailable, storeFailureError } from '../grpc/storeFailure.js';
 import type { ImportStore } from './ImportStore.js';
 import { receiveUpload } from './receiveUpload.js';
 
@@ -58,10 +59,14 @@ export function createImportHandlers(
         callback(null, job);
       },
       (error: unknown) => {
-        const rpc = isRpcError(error) ? error : new RpcError(status.INTERNAL, 'internal error');
+        const rpc = isRpcError(error)
+          ? error
+          : (storeFailureError(error) ?? new RpcError(status.INTERNAL, 'internal error'));
         if (!isRpcError(error)) deps.logger.error({ err: error }, 'import upload failed');
         finish(rpc.code);
-        callback({ code: rpc.code, details: rpc.message });
+        const trailer = new Metadata();
+        if (rpc.edgeReason) trailer.set('x-reason', rpc.edgeReason);
+        callback({ code: rpc.code, details: rpc.message, metadata: trailer });
       },
     );
   };
@@ -144,6 +149,6 @@ async function record(deps: ImportHandlersDeps, entry: AuditEntry): Promise<void
     await deps.audit.append(entry);
   } catch (error) {
     deps.logger.error({ err: error }, 'audit append failed');
-    throw new RpcError(status.UNAVAILABLE, 'audit trail unavailable; request not served');
+    throw auditUnavailable(error);
   }
 }
