@@ -32,4 +32,9 @@ it('health check, reflection and GetPatient from a Python client', async () => {
   expect(result.patient).toMatchObject({ sameAsListed: true, trialId: expect.stringMatching(/^TRIAL-/) });
   expect(result.invalid).toEqual({ code: 'INVALID_ARGUMENT', details: 'id: must be a UUID' });
   expect(result.anonymous).toEqual({ code: 'UNAUTHENTICATED' });
+  // What patient-api refuses at the edge, patient-rpc refuses from any client, naming the field.
+  const refused = result.refused as Record<string, { code: string; field: string | null }>;
+  for (const when of ['1', '9999-01-01T00:00:00Z', '2026-01-31 09:30'])
+    expect(refused[`completed_at=${when}`], when).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'completed_at' });
+  expect(refused['given_name with NUL']).toMatchObject({ code: 'INVALID_ARGUMENT', field: 'givenName' });
 });

@@ -62,4 +62,43 @@ with stubs.channel(config["target"], config.get("tls")) as channel:
     except grpc.RpcError as error:
         result["anonymous"] = {"code": error.code().name}
 
+    # Input patient-api would refuse, sent straight to patient-rpc: it must refuse it too.
+    def refused(call, request):
+        try:
+            call(request, metadata=caller, timeout=5)
+            return {"code": "OK"}
+        except grpc.RpcError as error:
+            field = dict(error.trailing_metadata() or ()).get("x-field-path")
+            return {"code": error.code().name, "details": error.details(), "field": field}
+
+    result["refused"] = {
+        f"completed_at={when}": refused(
+            patients.SubmitQuestionnaire,
+            s.patient_pb2.SubmitQuestionnaireRequest(
+                patient_id=first.id,
+                submission_id=submission,
+                instrument=s.patient_pb2.INSTRUMENT_GAD7,
+                answers=[0] * 7,
+                completed_at=when,
+            ),
+        )
+        for when, submission in [
+            ("1", "0c5e5f5e-1111-4111-8111-000000000001"),
+            ("9999-01-01T00:00:00Z", "0c5e5f5e-1111-4111-8111-000000000002"),
+            ("2026-01-31 09:30", "0c5e5f5e-1111-4111-8111-000000000003"),
+        ]
+    }
+    result["refused"]["given_name with NUL"] = refused(
+        patients.CreatePatient,
+        s.patient_pb2.CreatePatientRequest(
+            trial_id="TRIAL-PY",
+            site_id="SITE-001",
+            subject_code="S-PY-NUL",
+            given_name="A\x00b",
+            family_name="Py",
+            birth_date="1980-01-01",
+            sex="female",
+        ),
+    )
+
 print(json.dumps(result))
