@@ -38,9 +38,18 @@ describe('createLoadShedder', () => {
     }
   });
 
-  it('never sheds when disabled', () => {
-    const shedder = createLoadShedder({ enabled: false, maxEventLoopDelayMs: 1, sampleIntervalMs: 10 }, new Registry());
-    busyFor(50);
-    expect(run(shedder.middleware)).toBe('passed');
+  it('never sheds when disabled, through the overload that sheds when enabled', async () => {
+    const shedder = createLoadShedder(
+      { enabled: false, maxEventLoopDelayMs: 50, sampleIntervalMs: 100 },
+      new Registry(),
+    );
+    try {
+      busyFor(400);
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(run(shedder.middleware)).toBe('passed');
+    } finally {
+      shedder.stop();
+    }
   });
 });
