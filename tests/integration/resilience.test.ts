@@ -64,8 +64,10 @@ describe('resilience policies', () => {
   it('rpc slower than the budget → 504 after about the budget, and rpc sees the cancellation', async () => {
     const rpc = await faultyRpc();
     processes.push(rpc);
-    const { base } = await api(rpc, { PM_HTTP__REQUEST_TIMEOUT_MS: '400', PM_RESILIENCE__ATTEMPT_TIMEOUT_MS: '2000' });
-    await setFaults(rpc, { latencyMs: 5000, methods: ['GetPatient'] });
+    // Only the budget can end this call early: the attempt timeout is longer than the
+    // injected latency, so a client that ignored the budget would answer 404 after it.
+    const { base } = await api(rpc, { PM_HTTP__REQUEST_TIMEOUT_MS: '400', PM_RESILIENCE__ATTEMPT_TIMEOUT_MS: '60000' });
+    await setFaults(rpc, { latencyMs: 3000, methods: ['GetPatient'] });
     const res = await request(`${base}/api/v1/patients/${randomUUID()}`, { token });
     expect(res.status).toBe(504);
     expect(res.body).toMatchObject({ reason: 'timeout', status: 504 });
