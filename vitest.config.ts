@@ -54,6 +54,14 @@ export default defineConfig({
       },
       {
         test: {
+          // Last: scans the output of every process the suites above started.
+          name: 'logs',
+          sequence: { groupOrder: 5 },
+          include: ['tests/logs/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
           name: 'charts',
           sequence: { groupOrder: 2 },
           include: ['tests/charts/**/*.test.ts'],

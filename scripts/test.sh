@@ -22,6 +22,8 @@ fi
 
 report=.data/vitest-report.json
 rm -f "$report"
+# The output of every process the suites start, scanned for patient data by tests/logs.
+rm -rf .data/service-logs
 # A hung run must not eat the CI budget.
 timeout --kill-after=30s 45m npm exec -- vitest run --reporter=default --reporter=json --outputFile.json="$report"
 status=$?

@@ -1,6 +1,6 @@
 // Starts the built services as real processes on loopback and reads their JSON logs.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -8,6 +8,9 @@ import { createAuditKey } from './auditKey.ts';
 import { sharedMesh } from './mesh.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
+
+/** Where the output of every process the tests start is kept (scripts/test.sh empties it). */
+export const SERVICE_LOG_DIR = join(ROOT, '.data', 'service-logs');
 
 /** The workload certificates services started with rpcEnv()/apiEnv() use: mTLS, as in a cluster. */
 export const testMesh = await sharedMesh();
@@ -82,8 +85,19 @@ export async function startProcess(name: string, argv: string[], options: StartO
   const logs: LogRecord[] = [];
   const waiters = new Set<{ match: (r: LogRecord) => boolean; resolve: (r: LogRecord) => void }>();
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  // Everything every process printed is kept for tests/logs/phi.test.ts, which scans it all.
+  mkdirSync(SERVICE_LOG_DIR, { recursive: true });
+  const kept = createWriteStream(join(SERVICE_LOG_DIR, `${name}-${child.pid ?? 'unstarted'}-${Date.now()}.log`));
+  const keep = (chunk: Buffer | string) => {
+    if (!kept.writableEnded) kept.write(chunk);
+  };
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    keep(d);
+  });
+  child.once('close', () => kept.end());
   createInterface({ input: child.stdout! }).on('line', (line) => {
+    keep(`${line}\n`);
     let record: LogRecord;
     try {
       record = JSON.parse(line) as LogRecord;
