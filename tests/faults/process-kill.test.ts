@@ -40,10 +40,14 @@ describe('fault matrix: processes killed', () => {
     let faultAt: number;
     try {
       await waitFor('an audit group commit waiting in pg_stat_activity', async () => {
-        const { rows } = await locker.query(
+        // Asked on a connection of its own: inside the locker's transaction pg_stat_activity
+        // would show the same snapshot at every poll.
+        const rows = await cluster.query<{ n: number }>(
           "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND query LIKE 'INSERT INTO audit_log%' AND wait_event_type = 'Lock'",
+          [],
+          'mesh',
         );
-        return rows[0].n > 0;
+        return rows[0]!.n > 0;
       });
       faultAt = Date.now();
       mesh.rpc.child.kill('SIGKILL');
