@@ -147,6 +147,10 @@ async function run<Req, Res>(
     call.removeListener('cancelled', onCancel);
     clearTimeout(timer);
   }
+  // A call cancelled by its client (or past its deadline) while it was handled gets no
+  // answer, whatever the handler did: its record says so, not `ok`. (A client that retries
+  // the timed-out attempt is answered by the next call, which has the one `ok` record.)
+  if (failure === undefined && controller.signal.aborted) failure = controller.signal.reason;
   const outcome = failure === undefined ? 'ok' : (isRpcError(failure) && OUTCOME[failure.code]) || 'error';
   await record(deps, spec.patientIds(call.request, response), { ...base, role, outcome });
   if (failure !== undefined) throw failure;
