@@ -58,7 +58,8 @@ interface Window {
 
 async function main(): Promise<void> {
   const keys = await createTestKeys();
-  const token = await keys.token({ sub: 'soak', roles: ['clinician'] });
+  // Valid for the whole run (the default test token lasts 10 minutes).
+  const token = await keys.token({ sub: 'soak', roles: ['clinician'], expiresIn: (minutes + 15) * 60 });
   const headers = { authorization: `Bearer ${token}` };
   const { postgres, rpcEnv: dbTls } = await startTlsPostgres(BENCH_POSTGRES_SETTINGS);
   const started: ServiceProcess[] = [];
@@ -126,6 +127,7 @@ async function main(): Promise<void> {
       'rpc heap last/first': growth((w) => w.rpc.heapUsedMb),
       'rpc fds last/first': growth((w) => w.rpc.openFds),
       'p99 last/first': growth((w) => w.load.p99),
+      'non-2xx': windows.reduce((n, w) => n + w.load.non2xx + w.load.errors, 0),
     };
     console.log(JSON.stringify(summary, null, 2));
     const dir = join(ROOT, 'bench', 'results');
