@@ -12,7 +12,7 @@ import { isRoot, PgCluster } from './harness/pgCluster.ts';
 import { finishRow, knownPatients, loadOn, ok, successesAfter } from './harness/row.ts';
 import { waitFor } from './harness/waitFor.ts';
 
-const ATTEMPT_TIMEOUT_MS = 500;
+const ATTEMPT_TIMEOUT_MS = 1000;
 
 describe.skipIf(!isRoot)('fault matrix: api ↔ rpc partitioned (network namespaces need root; CI runs as root)', () => {
   let ns: NetNamespace | undefined;
