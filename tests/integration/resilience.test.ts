@@ -265,6 +265,7 @@ describe('resilience policies', () => {
     }
     const seconds = (performance.now() - s0) / 1000;
     expect(allowed).toBeLessThanOrEqual(Math.ceil(seconds * 5) + 1);
-    expect(allowed).toBeGreaterThanOrEqual(Math.floor(seconds * 5 * 0.6));
+    // At least most of the rate, or every request when a busy machine sent fewer than that.
+    expect(allowed).toBeGreaterThanOrEqual(Math.min(40, Math.floor(seconds * 5 * 0.6)));
   });
 });
