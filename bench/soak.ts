@@ -63,6 +63,16 @@ async function main(): Promise<void> {
   const headers = { authorization: `Bearer ${token}` };
   const { postgres, rpcEnv: dbTls } = await startTlsPostgres(BENCH_POSTGRES_SETTINGS);
   const started: ServiceProcess[] = [];
+  const stopAll = async () => {
+    for (const p of started.reverse()) await p.stop();
+    await postgres.stop();
+  };
+  // Ctrl-C during a 30-minute run stops what it started, PostgreSQL included.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      log(`${signal}: stopping`);
+      void stopAll().finally(() => process.exit(130));
+    });
   try {
     // Seed through a development-mode rpc (seeding is refused in production).
     const seed = await startService('patient-rpc', {
@@ -136,8 +146,7 @@ async function main(): Promise<void> {
     writeFileSync(file, `${JSON.stringify({ minutes, windowMinutes, capacity, rate, windows, summary }, null, 2)}\n`);
     log(`wrote ${file}`);
   } finally {
-    for (const p of started.reverse()) await p.stop();
-    await postgres.stop();
+    await stopAll();
   }
 }
 
