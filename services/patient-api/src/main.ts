@@ -10,6 +10,7 @@ import {
   createHttpMetrics,
   createTokenVerifier,
   createWorkloadTls,
+  faultRoutes,
   getTelemetry,
   patientServiceMethods,
 } from '@patient-mesh/runtime';
@@ -21,7 +22,7 @@ import { createPatientClient } from './rpc/createPatientClient.js';
 import { createResilience } from './rpc/resilience/createResilience.js';
 import { guardServer } from './http/guardServer.js';
 import { createLoadShedder } from './http/loadShedder.js';
-import { apiFaultRoutes, EventLoopStall } from './faults/EventLoopStall.js';
+import { apiFaultSettingsSchema, EventLoopStall } from './faults/EventLoopStall.js';
 import { createRateLimiters } from './http/rateLimitMiddleware.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -39,7 +40,11 @@ async function main(): Promise<void> {
 
   // The admin port answers probes and scrapes through the whole drain; it closes last.
   const faults = new EventLoopStall(config.faults.enabled, config.faults, logger);
-  const admin = createAdminServer({ lifecycle, registry, routes: apiFaultRoutes(faults, config.faults.adminToken) });
+  const admin = createAdminServer({
+    lifecycle,
+    registry,
+    routes: faultRoutes(faults, apiFaultSettingsSchema, config.faults.adminToken),
+  });
   admin.listen(config.admin.port, config.admin.host);
   await once(admin, 'listening');
 

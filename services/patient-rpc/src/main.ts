@@ -6,6 +6,7 @@ import {
   createTokenVerifier,
   createWorkloadTls,
   drainGrpcServer,
+  faultRoutes,
   getTelemetry,
   isConfigError,
   patientServiceMethods,
@@ -32,8 +33,7 @@ import { REJECTION_REASONS } from './grpc/CallRejected.js';
 import { HANDSHAKE_FAILURE_REASONS } from './grpc/watchTlsConnections.js';
 import { createPatientHandlers } from './grpc/patientService.js';
 import { createImports } from './imports/createImports.js';
-import { FaultInjector } from './grpc/FaultInjector.js';
-import { faultRoutes } from './grpc/faultRoutes.js';
+import { FaultInjector, faultSettingsSchema } from './grpc/FaultInjector.js';
 import { PatientRepository } from './patients/PatientRepository.js';
 import { createRpcServer } from './server.js';
 import { createPgliteDb } from './store/createPgliteDb.js';
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
 
   // The admin port answers probes and scrapes through the whole drain; it closes last.
   const faults = new FaultInjector(config.faults.enabled, config.faults, registry, logger);
-  const adminRoutes = faultRoutes(faults, config.faults.adminToken);
+  const adminRoutes = faultRoutes(faults, faultSettingsSchema, config.faults.adminToken);
   const admin = createAdminServer({ lifecycle, registry, routes: adminRoutes });
   admin.listen(config.admin.port, config.admin.host);
   await once(admin, 'listening');

@@ -31,6 +31,7 @@ export {
   type HttpRoute,
 } from './metrics.js';
 export { createAdminServer, type AdminServerDeps } from './adminServer.js';
+export { faultRoutes, type FaultSettingsHolder } from './faultRoutes.js';
 export { getTelemetry, type TelemetryHandle } from './telemetry/TelemetryHandle.js';
 export { traceExemplarLabels } from './telemetry/traceExemplars.js';
 export {

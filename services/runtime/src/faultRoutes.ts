@@ -1,15 +1,22 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { faultSettingsSchema, type FaultInjector } from './FaultInjector.js';
+import type { z } from 'zod';
 
 const MAX_BODY = 16 * 1024;
 
+/** What a service's fault injection exposes to the admin routes. */
+export interface FaultSettingsHolder<S> {
+  readonly enabled: boolean;
+  settings: S;
+}
+
 /**
- * `GET /faults` and `PUT /faults` on the admin port, behind a bearer token. Absent unless
- * fault injection is enabled and a token is configured.
+ * `GET /faults` and `PUT /faults` (a body `schema` validates) on a service's admin port,
+ * behind a bearer token. Absent unless fault injection is enabled and a token is configured.
  */
-export function faultRoutes(
-  faults: FaultInjector,
+export function faultRoutes<S extends z.ZodType>(
+  faults: FaultSettingsHolder<z.infer<S>>,
+  schema: S,
   adminToken: string,
 ): Record<string, (req: IncomingMessage, res: ServerResponse) => Promise<void>> {
   if (!faults.enabled || adminToken === '') return {};
@@ -38,7 +45,7 @@ export function faultRoutes(
       } catch {
         return json(res, 400, { error: 'body is not JSON' });
       }
-      const parsed = faultSettingsSchema.safeParse(body);
+      const parsed = schema.safeParse(body);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
         return json(res, 400, { error: `${issue.path.join('.') || '(body)'}: ${issue.message}` });
