@@ -65,16 +65,13 @@ describe('fault matrix: patient-api event loop stalled', () => {
     await successesAfter(load, 0, 30, 'before the fault');
 
     const faultAt = Date.now();
-    // 500 ms busy of every 510: a stall whose period is the shedder's sample interval plus
-    // less than its threshold (300 of every 310 is 250 + 60) keeps the sampler in phase with
-    // it, always 60 ms late, so it is missed (a shedder defect, not yet fixed).
-    expect((await putFaults(mesh.api.ports.admin, { eventLoopStallMs: 500 })).status).toBe(200);
+    // 300 ms busy of every 310: a stall whose period is the shedder's sample interval plus
+    // less than its threshold (250 + 60), the one a sampler on a timer of its own misses.
+    expect((await putFaults(mesh.api.ports.admin, { eventLoopStallMs: 300 })).status).toBe(200);
     const firstShed = await load.waitForOutcome('a 503 shed', (o) => o.reason === 'shed', faultAt);
-    // Several, not one: a single shed could be a lag spike of a busy machine. (Under heavy
-    // CPU contention from other processes the shedder refuses a smaller share of a stalled
-    // loop's requests than on a quiet machine, so the count asked for is kept small.)
+    // Many, not one: a single shed could be a lag spike of a busy machine.
     let sheds = 0;
-    await load.waitForOutcome('5 answers shed', (o) => o.reason === 'shed' && ++sheds >= 5, faultAt);
+    await load.waitForOutcome('20 answers shed', (o) => o.reason === 'shed' && ++sheds >= 20, faultAt);
 
     const healAt = Date.now();
     expect((await putFaults(mesh.api.ports.admin, { eventLoopStallMs: 0 })).status).toBe(200);
@@ -95,7 +92,7 @@ describe('fault matrix: patient-api event loop stalled', () => {
     );
     const figures = await finishRow(
       'event-loop-stall',
-      'patient-api event loop busy 500 ms of every 510 ms',
+      'patient-api event loop busy 300 ms of every 310 ms',
       load,
       databaseUrl,
       { faultAt, healAt },
@@ -112,6 +109,6 @@ describe('fault matrix: patient-api event loop stalled', () => {
       expect(Number(o.retryAfter)).toBeGreaterThanOrEqual(1);
     }
     // No shedding once the loop runs freely again.
-    expect(figures.byReason['503 shed']).toBeGreaterThanOrEqual(5);
+    expect(figures.byReason['503 shed']).toBeGreaterThanOrEqual(20);
   });
 });

@@ -187,14 +187,16 @@ export const apiConfigSchema = z
           .min(1)
           .max(10_000)
           .default(100)
-          .describe('Event-loop delay (p99 over the last sample) past which new requests get 503 at once.'),
+          .describe(
+            'Event-loop delay (p99 of a probe timer lateness since the last decision) past which new requests get 503 at once.',
+          ),
         sampleIntervalMs: z
           .number()
           .int()
           .min(10)
           .max(10_000)
           .default(250)
-          .describe('How often the event-loop delay is sampled.'),
+          .describe('How often the shedding decision is taken over the delays probed since the last one.'),
       })
       .prefault({})
       .describe('Load shedding on event-loop delay (503 with Retry-After).'),
