@@ -17,6 +17,7 @@ FROM node:24-bookworm-slim AS node-base
 FROM node-base AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
+COPY services/contract/package.json services/contract/
 COPY services/runtime/package.json services/runtime/
 COPY services/patient-api/package.json services/patient-api/
 COPY services/patient-rpc/package.json services/patient-rpc/
@@ -28,7 +29,8 @@ RUN npm run build
 ARG SERVICE
 RUN set -eu; \
     test -f "services/${SERVICE}/dist/main.js" || { echo "unknown SERVICE=${SERVICE}" >&2; exit 1; }; \
-    mkdir -p "/out/services/runtime" "/out/services/${SERVICE}"; \
+    mkdir -p "/out/services/contract" "/out/services/runtime" "/out/services/${SERVICE}"; \
+    cp -R services/contract/package.json services/contract/dist /out/services/contract/; \
     cp -R services/runtime/package.json services/runtime/dist /out/services/runtime/; \
     cp -R "services/${SERVICE}/package.json" "services/${SERVICE}/dist" "/out/services/${SERVICE}/"; \
     if [ -d "services/${SERVICE}/migrations" ]; then cp -R "services/${SERVICE}/migrations" "/out/services/${SERVICE}/"; fi; \
@@ -36,11 +38,12 @@ RUN set -eu; \
     find /out -name '*.test.js' -o -name '*.test.js.map' -o -name '*.test.d.ts' -o -name '*.tsbuildinfo' | xargs -r rm -f
 
 # ---------------------------------------------------------------- production dependencies
-# Only the service's (and the runtime library's) dependencies; no install scripts.
+# Only the service's (and the contract and runtime libraries') dependencies; no install scripts.
 FROM node-base AS prod-deps
 ARG SERVICE
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY services/contract/package.json services/contract/
 COPY services/runtime/package.json services/runtime/
 COPY services/patient-api/package.json services/patient-api/
 COPY services/patient-rpc/package.json services/patient-rpc/

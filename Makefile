@@ -77,4 +77,4 @@ charts-generate: build ## Regenerate values.schema.json files (config from the s
 	npm exec -- node scripts/tools/chart-schemas.ts && npm exec -- node scripts/tools/values-reference.ts
 
 clean: ## Remove build output and local data
-	rm -rf services/*/dist services/*/tsconfig.tsbuildinfo services/runtime/src/gen .data
+	rm -rf services/*/dist services/*/tsconfig.tsbuildinfo services/contract/src/gen .data

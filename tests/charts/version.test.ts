@@ -12,7 +12,7 @@ import { helm, parseManifests, ROOT } from './lib/helm.ts';
 
 const CHARTS = ['patient-common', 'patient-api', 'patient-rpc', 'patient-mesh'];
 const APPLICATION_CHARTS = ['patient-api', 'patient-rpc', 'patient-mesh'];
-const WORKSPACES = ['services/runtime', 'services/patient-api', 'services/patient-rpc'];
+const WORKSPACES = ['services/contract', 'services/runtime', 'services/patient-api', 'services/patient-rpc'];
 
 let work: string;
 beforeAll(() => {
@@ -115,6 +115,8 @@ describe('version.ts --set X.Y.Z on a copy of the repository', () => {
     expect(all).toEqual(Object.fromEntries(Object.keys(all).map((k) => [k, '9.8.7'])));
     const lock = readJson(join(copy, 'package-lock.json'));
     for (const w of WORKSPACES.slice(1))
+      expect(lock['packages'][w].dependencies['@patient-mesh/contract'], w).toBe('^9.8.7');
+    for (const w of WORKSPACES.slice(2))
       expect(lock['packages'][w].dependencies['@patient-mesh/runtime'], w).toBe('^9.8.7');
     expect(versionScript(copy, ['--check', '--tag', 'v9.8.7']).status).toBe(0);
   });

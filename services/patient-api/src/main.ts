@@ -12,8 +12,8 @@ import {
   createWorkloadTls,
   faultRoutes,
   getTelemetry,
-  patientServiceMethods,
 } from '@patient-mesh/runtime';
+import { patientServiceMethods } from '@patient-mesh/contract';
 import { Gauge } from 'prom-client';
 import { DISCOVERY_SCHEMES, registerDiscoveryResolvers } from './discovery/registerDiscoveryResolvers.js';
 import { apiConfigSchema } from './config.js';

@@ -9,9 +9,9 @@ import {
   faultRoutes,
   getTelemetry,
   isConfigError,
-  patientServiceMethods,
   type Logger,
 } from '@patient-mesh/runtime';
+import { patientServiceMethods } from '@patient-mesh/contract';
 import { createPrivateKey } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';

@@ -7,7 +7,7 @@ import {
   loadPatientProto,
   PROTO_LOADER_OPTIONS,
   type PatientServiceHandlers,
-} from '@patient-mesh/runtime';
+} from '@patient-mesh/contract';
 import { watchTlsConnections, type TlsConnectionObserver } from './grpc/watchTlsConnections.js';
 
 export const SERVICE_NAME = 'patient.v1.PatientService';

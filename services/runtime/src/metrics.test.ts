@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createGrpcMetrics, createHttpMetrics, createRegistry, zeroHttpRoutes } from './metrics.js';
-import { patientServiceMethods } from './proto.js';
+import { patientServiceMethods } from '@patient-mesh/contract';
 
 /** The exposition's sample lines of `name` (and its _bucket/_sum/_count), without the service label. */
 async function samples(registry: ReturnType<typeof createRegistry>, name: string): Promise<string[]> {

@@ -1,5 +1,5 @@
 import type { RequestHandler, Response } from 'express';
-import type { Principal } from '@patient-mesh/runtime';
+import type { Principal } from '@patient-mesh/contract';
 import { Counter, type Registry } from 'prom-client';
 import type { ApiConfig } from '../config.js';
 import { HttpProblem } from './HttpProblem.js';

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler } from 'express';
-import { roleFor, type Action, type Principal } from '@patient-mesh/runtime';
+import { roleFor, type Action, type Principal } from '@patient-mesh/contract';
 import { HttpProblem } from '../http/HttpProblem.js';
 import { callOptions } from '../http/requestContext.js';
 import type { CallOptions } from '../rpc/createPatientClient.js';

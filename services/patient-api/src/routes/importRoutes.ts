@@ -1,5 +1,5 @@
 import type { ServiceError } from '@grpc/grpc-js';
-import type { ImportJob } from '@patient-mesh/runtime';
+import type { ImportJob } from '@patient-mesh/contract';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { HttpProblem } from '../http/HttpProblem.js';

@@ -1,5 +1,5 @@
 import { Router, type Response } from 'express';
-import { INSTRUMENT_BY_CODE, INSTRUMENTS, type InstrumentName, type QuestionnaireResult } from '@patient-mesh/runtime';
+import { INSTRUMENT_BY_CODE, INSTRUMENTS, type InstrumentName, type QuestionnaireResult } from '@patient-mesh/contract';
 import { callOptions } from '../http/requestContext.js';
 import { validate } from '../http/validate.js';
 import type { PatientClient } from '../rpc/createPatientClient.js';

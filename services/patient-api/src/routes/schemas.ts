@@ -5,7 +5,7 @@ import {
   newPatientSchema,
   patientId,
   questionnaireSubmissionSchema,
-} from '@patient-mesh/runtime';
+} from '@patient-mesh/contract';
 
 /** Request schemas (validation + OpenAPI) and response schemas (OpenAPI only). */
 export { auditQuerySchema, listQuerySchema, newPatientSchema, questionnaireSubmissionSchema };

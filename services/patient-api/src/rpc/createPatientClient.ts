@@ -1,5 +1,6 @@
 import { Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
-import { CALL_METADATA, loadPatientProto, type GrpcMetrics, type PatientServiceClient } from '@patient-mesh/runtime';
+import { type GrpcMetrics } from '@patient-mesh/runtime';
+import { CALL_METADATA, loadPatientProto, type PatientServiceClient } from '@patient-mesh/contract';
 import { ROUND_ROBIN_CHANNEL_OPTIONS } from '../discovery/registerDiscoveryResolvers.js';
 import type { Resilience } from './resilience/createResilience.js';
 

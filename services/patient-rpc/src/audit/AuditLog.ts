@@ -1,4 +1,4 @@
-import type { AuditRecord } from '@patient-mesh/runtime';
+import type { AuditRecord } from '@patient-mesh/contract';
 import type { Queryable } from '../store/Db.js';
 import { verifyChain, type ChainBreak, type ChainedRecord } from './auditChain.js';
 

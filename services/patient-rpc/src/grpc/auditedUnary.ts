@@ -1,13 +1,6 @@
 import { Metadata, status, type handleUnaryCall, type ServerUnaryCall } from '@grpc/grpc-js';
-import {
-  ACTION_ROLE,
-  roleFor,
-  type Action,
-  type GrpcMetrics,
-  type Logger,
-  type PatientServiceHandlers,
-  type Principal,
-} from '@patient-mesh/runtime';
+import { type GrpcMetrics, type Logger } from '@patient-mesh/runtime';
+import { ACTION_ROLE, roleFor, type Action, type PatientServiceHandlers, type Principal } from '@patient-mesh/contract';
 import type { AuditEntry } from '../audit/auditChain.js';
 import { pgErrorCode, PG_QUERY_CANCELED } from '../store/Db.js';
 import { isRpcError, RpcError } from './RpcError.js';

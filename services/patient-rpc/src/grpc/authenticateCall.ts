@@ -1,5 +1,6 @@
 import { status, type ServerUnaryCall } from '@grpc/grpc-js';
-import { CALL_METADATA, isAuthError, peerSpiffeId, type Principal, type TokenVerifier } from '@patient-mesh/runtime';
+import { isAuthError, peerSpiffeId, type TokenVerifier } from '@patient-mesh/runtime';
+import { CALL_METADATA, type Principal } from '@patient-mesh/contract';
 import type { Counter } from 'prom-client';
 import { CallRejected, type RejectionReason } from './CallRejected.js';
 import type { ConnectionIdentities } from './ConnectionIdentities.js';

@@ -1,6 +1,6 @@
 import { isSpanContextValid, trace } from '@opentelemetry/api';
 import type { Metadata } from '@grpc/grpc-js';
-import { CALL_METADATA } from '@patient-mesh/runtime';
+import { CALL_METADATA } from '@patient-mesh/contract';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 

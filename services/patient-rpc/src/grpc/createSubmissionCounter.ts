@@ -1,4 +1,4 @@
-import { INSTRUMENTS } from '@patient-mesh/runtime';
+import { INSTRUMENTS } from '@patient-mesh/contract';
 import { Counter, type Registry } from 'prom-client';
 
 /** What became of a submission: the `outcome` label of epro_submissions_total. */

@@ -10,7 +10,7 @@ import {
   type AuditRecord,
   type InstrumentName,
   type PatientServiceHandlers,
-} from '@patient-mesh/runtime';
+} from '@patient-mesh/contract';
 import type { Counter } from 'prom-client';
 import { toAuditRecord, type AuditLog } from '../audit/AuditLog.js';
 import { isProofMissing, type AuditProofs } from '../audit/ledger/AuditProofs.js';

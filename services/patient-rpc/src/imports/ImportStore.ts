@@ -1,4 +1,4 @@
-import type { ImportJob } from '@patient-mesh/runtime';
+import type { ImportJob } from '@patient-mesh/contract';
 import { copyText, type Db } from '../store/Db.js';
 import type { ParsedLine } from './parseImportLine.js';
 

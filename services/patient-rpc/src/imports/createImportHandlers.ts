@@ -1,12 +1,6 @@
 import { Metadata, status, type handleClientStreamingCall, type ServerReadableStream } from '@grpc/grpc-js';
-import {
-  ACTION_ROLE,
-  roleFor,
-  type GrpcMetrics,
-  type ImportJob,
-  type Logger,
-  type PatientServiceHandlers,
-} from '@patient-mesh/runtime';
+import { type GrpcMetrics, type Logger } from '@patient-mesh/runtime';
+import { ACTION_ROLE, roleFor, type ImportJob, type PatientServiceHandlers } from '@patient-mesh/contract';
 import type { AuditEntry } from '../audit/auditChain.js';
 import { UUID_PATTERN, uuidv7 } from '../domain/uuidv7.js';
 import { auditedUnary } from '../grpc/auditedUnary.js';

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
-import type { GrpcMetrics, Logger, PatientServiceHandlers } from '@patient-mesh/runtime';
+import type { GrpcMetrics, Logger } from '@patient-mesh/runtime';
+import type { PatientServiceHandlers } from '@patient-mesh/contract';
 import type { Registry } from 'prom-client';
 import type { AuditEntry } from '../audit/auditChain.js';
 import type { ImportsConfig } from '../config.js';

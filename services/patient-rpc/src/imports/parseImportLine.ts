@@ -5,7 +5,7 @@ import {
   validateAnswers,
   type InstrumentName,
   type Score,
-} from '@patient-mesh/runtime';
+} from '@patient-mesh/contract';
 import { z } from 'zod';
 
 /** One accepted import line, validated and scored like a single submission. */

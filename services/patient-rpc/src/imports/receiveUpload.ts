@@ -1,4 +1,4 @@
-import type { ImportJob } from '@patient-mesh/runtime';
+import type { ImportJob } from '@patient-mesh/contract';
 import { LineSplitter, type SplitLine } from './LineSplitter.js';
 import { StagingBatch, type ImportStore } from './ImportStore.js';
 import { parseImportLine, type ParsedLine } from './parseImportLine.js';

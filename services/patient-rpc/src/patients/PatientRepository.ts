@@ -1,4 +1,4 @@
-import type { Patient, QuestionnaireResult, InstrumentName, Score } from '@patient-mesh/runtime';
+import type { Patient, QuestionnaireResult, InstrumentName, Score } from '@patient-mesh/contract';
 import { LRUCache } from 'lru-cache';
 import type { Db } from '../store/Db.js';
 import type { NewPatient } from '../domain/syntheticPatients.js';

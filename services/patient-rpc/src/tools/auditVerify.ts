@@ -1,4 +1,4 @@
-import type { AuditRecord } from '@patient-mesh/runtime';
+import type { AuditRecord } from '@patient-mesh/contract';
 import { AuditLog } from '../audit/AuditLog.js';
 import type { ChainBreak } from '../audit/auditChain.js';
 import { isCheckpointError, verifyCheckpoint, type Checkpoint } from '../audit/ledger/checkpoint.js';

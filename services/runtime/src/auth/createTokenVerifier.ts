@@ -7,7 +7,7 @@ import {
   type JSONWebKeySet,
   type JWTVerifyGetKey,
 } from 'jose';
-import { isRole, type Principal } from '../authorize.js';
+import { isRole, type Principal } from '@patient-mesh/contract';
 import type { AuthConfig } from '../config/commonSchemas.js';
 import type { Logger } from '../logger.js';
 import { AuthError } from '../errors/AuthError.js';

@@ -1,4 +1,4 @@
-import type { AuditRecord } from '@patient-mesh/runtime';
+import type { AuditRecord } from '@patient-mesh/contract';
 import { toAuditRecord, type AuditRow } from '../AuditLog.js';
 import { leafHash, type Hash } from './merkle.js';
 
