@@ -52,7 +52,7 @@ describe('createLoadShedder', () => {
             answer: run(shedder.middleware),
             delaySeconds: (await delayGauge.get()).values[0]!.value,
           });
-          if (seen.length === 10) {
+          if (seen.length === 6) {
             clearInterval(stall);
             resolve();
           }
