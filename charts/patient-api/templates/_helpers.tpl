@@ -1,6 +1,8 @@
 {{/*
 What is patient-api's own; the shared helpers (names, labels, image, drain, probes, TLS,
-mesh, JWKS) are in the patient-common library chart.
+mesh, JWKS) and the objects both charts render alike (ConfigMap, dashboards, HPA, PDB,
+PrometheusRule, ServiceAccount, ServiceMonitor: templates/<object>.yaml is one include) are
+in the patient-common library chart.
 */}}
 
 {{/*
