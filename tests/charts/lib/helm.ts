@@ -35,6 +35,10 @@ export interface RenderOptions {
    * the chart requires) before the other values files. Default true; false renders without.
    */
   credentials?: boolean;
+  /** Render this directory instead of the chart's private copy (e.g. from editedChart). */
+  chartDir?: string;
+  /** --skip-schema-validation: reach the template guards behind a values.schema.json refusal. */
+  skipSchemaValidation?: boolean;
 }
 
 /** The values file every umbrella render gets first unless `credentials: false`. */
@@ -98,6 +102,19 @@ export function charts(): string {
   return dir;
 }
 
+let editedCount = 0;
+
+/**
+ * A copy of `chart` as built (its dependencies included) that `edit` changes in place, to
+ * render with `chartDir`: for guards on what a chart ships rather than on values.
+ */
+export function editedChart(chart: Chart, edit: (dir: string) => void): string {
+  const dir = join(workspace(), `edited-${process.pid}-${editedCount++}`, chart);
+  cpSync(join(charts(), chart), dir, { recursive: true });
+  edit(dir);
+  return dir;
+}
+
 /** helm with `args`; `timeoutMs` ends a call that would hang (e.g. `helm pull` with no network). */
 export function run(args: string[], timeoutMs?: number): HelmResult {
   const result = spawnSync(helm(), args, {
@@ -116,12 +133,13 @@ function templateArgs(chart: Chart, options: RenderOptions, extra: string[] = []
   const args = [
     'template',
     options.release ?? 'pm',
-    join(charts(), chart),
+    options.chartDir ?? join(charts(), chart),
     '--namespace',
     options.namespace ?? 'patient-mesh',
     ...extra,
     ...credentialArgs(chart, options),
   ];
+  if (options.skipSchemaValidation) args.push('--skip-schema-validation');
   for (const file of options.valuesFiles ?? []) args.push('-f', join(ROOT, file));
   if (options.values) {
     const file = join(workspace(), `values-${process.pid}-${valuesFileCount++}.json`);
