@@ -28,7 +28,7 @@ test: install ## Everything CI runs: system deps, build, lint, unit + integratio
 	bash scripts/test.sh
 
 test-unit: build ## Unit tests only
-	npm exec -- vitest run --project unit
+	npm exec -- vitest run --project unit --coverage
 
 test-integration: build ## Cross-process tests (real processes, PGlite and PostgreSQL)
 	npm exec -- vitest run --project integration

@@ -7,8 +7,21 @@ import { defineConfig } from 'vitest/config';
 if (Number(process.versions.node.split('.')[0]) < 24)
   throw new Error(`Node ${process.version} is too old: run the tests with \`npm test\` or \`make test\` (Node 24)`);
 
+/** The floor under the unit tier's coverage of services/ (percent); raise it as tests grow. */
+const COVERAGE_FLOOR = { lines: 0, statements: 0, functions: 0, branches: 0 };
+
 export default defineConfig({
   test: {
+    // In-process coverage of the services' code (`--coverage`): what the unit tier reaches.
+    // The process-level suites run the services as child processes, which it does not see.
+    coverage: {
+      provider: 'v8',
+      include: ['services/*/src/**/*.ts'],
+      exclude: ['**/*.test.ts', '**/gen/**', '**/testing/**'],
+      reporter: ['text-summary', 'json-summary'],
+      reportsDirectory: '.data/coverage',
+      thresholds: COVERAGE_FLOOR,
+    },
     projects: [
       {
         test: {

@@ -25,7 +25,7 @@ rm -f "$report"
 # The output of every process the suites start, scanned for patient data by tests/logs.
 rm -rf .data/service-logs
 # A hung run must not eat the CI budget.
-timeout --kill-after=30s 45m npm exec -- vitest run --reporter=default --reporter=json --outputFile.json="$report"
+timeout --kill-after=30s 45m npm exec -- vitest run --coverage --reporter=default --reporter=json --outputFile.json="$report"
 status=$?
-npm exec -- node scripts/test-summary.ts "$report" "$containers" || status=1
+npm exec -- node scripts/test-summary.ts "$report" "$containers" "$status" || status=1
 exit $status
