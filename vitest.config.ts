@@ -27,6 +27,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           sequence: { groupOrder: 0 },
+          // A hang detector, not a speed limit: a CPU-bound test on a machine whose cores
+          // other work takes can run several times slower than on a quiet one.
+          testTimeout: 30_000,
           include: ['services/*/src/**/*.test.ts', 'scripts/**/*.test.ts'],
         },
       },
