@@ -5,17 +5,15 @@ import { authMiddleware } from './http/authMiddleware.js';
 import { jsonBody, jsonOnly, utf8Bodies } from './http/bodies.js';
 import { bodyIdleTimeout } from './http/bodyIdleTimeout.js';
 import { errorMiddleware } from './http/errorMiddleware.js';
-import { HttpProblem } from './http/HttpProblem.js';
 import { metricsMiddleware } from './http/metricsMiddleware.js';
+import { noRoute } from './http/noRoute.js';
 import { requestContext } from './http/requestContext.js';
 import { routeMatcher, type MatchedRoute } from './http/routeMatcher.js';
 import { routeTemplates } from './http/routeTemplates.js';
 import { securityHeaders } from './http/securityHeaders.js';
 import type { LoadShedder } from './http/loadShedder.js';
 import type { RateLimiters } from './http/rateLimitMiddleware.js';
-import { resilienceToProblem } from './rpc/resilience/resilienceToProblem.js';
-import { grpcToProblem, isServiceError, type FieldLocations } from './rpc/grpcToProblem.js';
-import type { PatientClient } from './rpc/createPatientClient.js';
+import type { PatientClient } from './rpc/PatientClient.js';
 import { docsRoutes } from './routes/docsRoutes.js';
 import { openapiDocument } from './routes/openapiDocument.js';
 import { importRoutes } from './routes/importRoutes.js';
@@ -39,7 +37,7 @@ export interface AppDeps {
 /**
  * The HTTP app: request id → metrics → body idle timeout → load shedding → global rate
  * limit → auth → per-subject rate limit → UTF-8 check → import upload | JSON body → routes
- * → 405 / 404 → one error middleware (problem+json).
+ * → 405 / 404 → the one error middleware (problem+json, through http/errorToProblem.ts).
  */
 export function createApp(deps: AppDeps): Express {
   const app = express();
@@ -79,30 +77,8 @@ export function createApp(deps: AppDeps): Express {
   api.use(patientRoutes(deps.rpc));
   app.use('/api/v1', api);
 
-  app.use((req) => {
-    const route = findRoute(req.path);
-    // A method the route answers reached here when its handler passed (e.g. /docs/:asset): 404.
-    if (route && !route.methods.includes(req.method))
-      throw new HttpProblem({
-        status: 405,
-        title: 'Method not allowed',
-        detail: `${req.method} is not allowed on ${route.route}`,
-        reason: 'method_not_allowed',
-        headers: { Allow: route.methods.join(', ') },
-      });
-    throw new HttpProblem({
-      status: 404,
-      title: 'Not found',
-      detail: `no route for ${req.method} ${req.path}`,
-      reason: 'no_route',
-    });
-  });
-  app.use((error: unknown, _req: express.Request, res: express.Response, next: express.NextFunction) => {
-    const policy = resilienceToProblem(error, deps.breakerRetryAfterSeconds);
-    if (policy) return next(new HttpProblem(policy));
-    next(isServiceError(error) ? new HttpProblem(grpcToProblem(error, res.locals['fields'] as FieldLocations)) : error);
-  });
-  app.use(errorMiddleware(deps.logger));
+  app.use(noRoute((path) => findRoute(path)));
+  app.use(errorMiddleware({ logger: deps.logger, breakerRetryAfterSeconds: deps.breakerRetryAfterSeconds }));
   const routes = routeTemplates(app);
   findRoute = routeMatcher(routes);
   // Every route's request series exists from the start (0 until its first request).

@@ -13,13 +13,13 @@ import {
   faultRoutes,
   getTelemetry,
 } from '@patient-mesh/runtime';
-import { patientServiceMethods } from '@patient-mesh/contract';
 import { Gauge } from 'prom-client';
 import { DISCOVERY_SCHEMES, registerDiscoveryResolvers } from './discovery/registerDiscoveryResolvers.js';
 import { apiConfigSchema } from './config.js';
 import { createApp } from './createApp.js';
 import { createPatientClient } from './rpc/createPatientClient.js';
 import { createResilience } from './rpc/resilience/createResilience.js';
+import { unaryMethods } from './rpc/UnaryMethod.js';
 import { guardServer } from './http/guardServer.js';
 import { createLoadShedder } from './http/loadShedder.js';
 import { apiFaultSettingsSchema, EventLoopStall } from './faults/EventLoopStall.js';
@@ -80,9 +80,7 @@ async function main(): Promise<void> {
     logger.warn({ tlsMode: config.tls.mode }, `rpc connection without in-app TLS (tls.mode ${config.tls.mode})`);
   }
   // The unary methods are the ones called through the policies (imports stream on the raw client).
-  const methods = patientServiceMethods()
-    .filter((m) => m.unary)
-    .map((m) => m.name);
+  const methods = unaryMethods();
   const resilience = createResilience(config.resilience, registry, methods);
   const rpc = createPatientClient(config.rpc.target, {
     metrics: createGrpcMetrics(registry, 'client', methods),

@@ -29,11 +29,3 @@ export class HttpProblem extends Error {
 }
 
 export const isHttpProblem = (e: unknown): e is HttpProblem => typeof e === 'object' && e !== null && brand in e;
-
-/** Formats a zod-style path as `body.answers[2]`. */
-export function formatPath(location: string, path: ReadonlyArray<PropertyKey>): string {
-  return path.reduce<string>(
-    (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : `${acc}.${String(key)}`),
-    location,
-  );
-}

@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { sendProblem } from './errorMiddleware.js';
+import { sendProblem } from './sendProblem.js';
 
 /**
  * Cuts a request whose body stops arriving: when the socket has been idle for `idleMs`

@@ -1,25 +1,11 @@
-import { STATUS_CODES, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Counter, type Registry } from 'prom-client';
+import { PARSE_REASONS, parseErrorToProblem } from './parseErrorToProblem.js';
+import { problemBody } from './sendProblem.js';
 
 /** Why a connection or request was refused before express saw it. */
-const REASONS = ['connection_limit', 'malformed_request', 'headers_too_large', 'request_timeout'] as const;
-type Reason = (typeof REASONS)[number];
-
-/** Node's HTTP parser errors, as the client is told. */
-const PARSE_ERRORS: Record<string, { status: number; reason: Reason; detail: string }> = {
-  HPE_HEADER_OVERFLOW: {
-    status: 431,
-    reason: 'headers_too_large',
-    detail: 'the request line and headers are too large',
-  },
-  ERR_HTTP_REQUEST_TIMEOUT: {
-    status: 408,
-    reason: 'request_timeout',
-    detail: 'the request headers did not arrive in time',
-  },
-  HPE_HEADERS_TIMEOUT: { status: 408, reason: 'request_timeout', detail: 'the request headers did not arrive in time' },
-};
+const REASONS = ['connection_limit', ...PARSE_REASONS] as const;
 
 /**
  * What the HTTP server does before express: at most `maxConnections` open connections
@@ -49,16 +35,11 @@ export function guardServer(
       socket.destroy();
       return;
     }
-    const known = PARSE_ERRORS[error.code ?? ''];
-    const { status, reason, detail } = known ?? {
-      status: 400,
-      reason: 'malformed_request' as const,
-      detail: 'the request is not valid HTTP/1.1',
-    };
-    rejected.inc({ reason });
-    const body = JSON.stringify({ type: 'about:blank', title: STATUS_CODES[status], status, detail, reason });
+    const problem = parseErrorToProblem(error.code);
+    rejected.inc({ reason: problem.reason });
+    const body = problemBody(problem);
     socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\n` +
+      `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${body}`,
     );
   });

@@ -1,9 +1,9 @@
 import type { Request, RequestHandler } from 'express';
 import { roleFor, type Action, type Principal } from '@patient-mesh/contract';
 import { HttpProblem } from '../http/HttpProblem.js';
-import { callOptions } from '../http/requestContext.js';
-import type { CallOptions } from '../rpc/createPatientClient.js';
-import type { FieldLocations } from '../rpc/grpcToProblem.js';
+import type { FieldLocations } from '../http/grpcToProblem.js';
+import type { CallOptions } from '../rpc/CallOptions.js';
+import { callOptions } from './callOptions.js';
 
 /**
  * Checks the caller's role for `action` before anything about the request is validated, so

@@ -3,9 +3,11 @@ import type { ImportJob } from '@patient-mesh/contract';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { HttpProblem } from '../http/HttpProblem.js';
-import { callOptions } from '../http/requestContext.js';
 import { validate } from '../http/validate.js';
-import { callMetadata, type CallOptions, type PatientClient } from '../rpc/createPatientClient.js';
+import type { CallOptions } from '../rpc/CallOptions.js';
+import { callMetadata } from '../rpc/callMetadata.js';
+import type { PatientClient } from '../rpc/PatientClient.js';
+import { callOptions } from './callOptions.js';
 import { guard } from './guard.js';
 import { idParamsSchema } from './schemas.js';
 

@@ -1,9 +1,10 @@
 import { Router, type Response } from 'express';
 import { INSTRUMENT_BY_CODE, INSTRUMENTS, type InstrumentName, type QuestionnaireResult } from '@patient-mesh/contract';
-import { callOptions } from '../http/requestContext.js';
 import { validate } from '../http/validate.js';
-import type { PatientClient } from '../rpc/createPatientClient.js';
+import type { PatientClient } from '../rpc/PatientClient.js';
+import { callOptions } from './callOptions.js';
 import { guard } from './guard.js';
+import { PAGE_FIELDS, pageJson, pageRequest } from './page.js';
 import {
   auditConsistencyQuerySchema,
   auditProofParamsSchema,
@@ -14,8 +15,6 @@ import {
   newPatientSchema,
   questionnaireSubmissionSchema,
 } from './schemas.js';
-
-const PAGE = { page_token: 'query.cursor', page_size: 'query.limit' } as const;
 
 /** The patient data routes; each checks the role, validates, calls patient-rpc once and translates. */
 export function patientRoutes(rpc: PatientClient): Router {
@@ -31,15 +30,11 @@ export function patientRoutes(rpc: PatientClient): Router {
   router.get('/patients/:id', readPatient, getPatient);
   router.get('/patient/:id', readPatient, getPatient);
 
-  const listPatients = guard('patient.list', PAGE, (_req, o) => rpc.call('ListPatients', {}, o));
+  const listPatients = guard('patient.list', PAGE_FIELDS, (_req, o) => rpc.call('ListPatients', {}, o));
   router.get('/patients', listPatients, async (req, res) => {
     const query = validate(listQuerySchema, req.query, 'query');
-    const page = await rpc.call(
-      'ListPatients',
-      { pageSize: query.limit, pageToken: query.cursor ?? '' },
-      callOptions(res),
-    );
-    res.json({ items: page.patients, ...(page.nextPageToken && { nextCursor: page.nextPageToken }) });
+    const page = await rpc.call('ListPatients', pageRequest(query), callOptions(res));
+    res.json(pageJson(page.patients, page.nextPageToken));
   });
 
   const createPatient = guard('patient.create', {}, (_req, o) => rpc.call('CreatePatient', {}, o));
@@ -69,17 +64,17 @@ export function patientRoutes(rpc: PatientClient): Router {
     res.status(result.replayed ? 200 : 201).json(toResultJson(result));
   });
 
-  const auditRead = guard('audit.read', { ...PAGE, patient_id: 'query.patientId' }, (req, o) =>
+  const auditRead = guard('audit.read', { ...PAGE_FIELDS, patient_id: 'query.patientId' }, (req, o) =>
     rpc.call('ListAuditRecords', { patientId: String(req.query['patientId'] ?? '') }, o),
   );
   router.get('/audit', auditRead, async (req, res) => {
     const query = validate(auditQuerySchema, req.query, 'query');
     const page = await rpc.call(
       'ListAuditRecords',
-      { patientId: query.patientId, pageSize: query.limit, pageToken: query.cursor ?? '' },
+      { patientId: query.patientId, ...pageRequest(query) },
       callOptions(res),
     );
-    res.json({ items: page.records, ...(page.nextPageToken && { nextCursor: page.nextPageToken }) });
+    res.json(pageJson(page.records, page.nextPageToken));
   });
 
   const consistency = guard('audit.consistency', { from_size: 'query.from', to_size: 'query.to' }, (_req, o) =>

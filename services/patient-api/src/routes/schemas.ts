@@ -5,7 +5,9 @@ import {
   newPatientSchema,
   patientId,
   questionnaireSubmissionSchema,
+  type AuditRecord,
 } from '@patient-mesh/contract';
+import { pageSchema } from './page.js';
 
 /** Request schemas (validation + OpenAPI) and response schemas (OpenAPI only). */
 export { auditQuerySchema, listQuerySchema, newPatientSchema, questionnaireSubmissionSchema };
@@ -16,9 +18,7 @@ export const patientSchema = newPatientSchema
   .extend({ id: z.uuid(), createdAt: z.iso.datetime() })
   .meta({ id: 'Patient' });
 
-export const patientPageSchema = z
-  .object({ items: z.array(patientSchema), nextCursor: z.string().optional() })
-  .meta({ id: 'PatientPage' });
+export const patientPageSchema = pageSchema(patientSchema, 'PatientPage');
 
 export const questionnaireResultSchema = z
   .object({
@@ -33,21 +33,27 @@ export const questionnaireResultSchema = z
   })
   .meta({ id: 'QuestionnaireResult' });
 
-export const auditRecordSchema = z
-  .object({
-    seq: z.string(),
-    time: z.iso.datetime(),
-    actor: z.string(),
-    role: z.string(),
-    action: z.string(),
-    patientId: z.string(),
-    outcome: z.enum(['ok', 'not_found', 'denied', 'invalid', 'conflict', 'error']),
-    requestId: z.string(),
-    traceId: z.string(),
-    prevHash: z.string().describe('Hash chain of records written before the ledger; empty after'),
-    hash: z.string().describe('Hash chain of records written before the ledger; empty after'),
-  })
-  .meta({ id: 'AuditRecord' });
+const chainHash = z.string().describe('Hash chain of records written before the ledger; empty after');
+
+/**
+ * An audit record as patient-rpc sends it: every field of the proto's AuditRecord, no
+ * other (the compiler holds this shape to the generated type, both ways).
+ */
+const auditRecordShape = {
+  seq: z.string(),
+  time: z.iso.datetime(),
+  actor: z.string(),
+  role: z.string(),
+  action: z.string(),
+  patientId: z.string(),
+  outcome: z.enum(['ok', 'not_found', 'denied', 'invalid', 'conflict', 'error']),
+  requestId: z.string(),
+  traceId: z.string(),
+  prevHash: chainHash,
+  hash: chainHash,
+} satisfies { [K in keyof AuditRecord]-?: z.ZodType<AuditRecord[K]> };
+
+export const auditRecordSchema = z.object(auditRecordShape).meta({ id: 'AuditRecord' });
 
 /** A position in the audit log (seq, or a tree size): a positive decimal integer. */
 const logPosition = z
@@ -88,9 +94,7 @@ export const auditConsistencySchema = z
   })
   .meta({ id: 'AuditConsistency' });
 
-export const auditPageSchema = z
-  .object({ items: z.array(auditRecordSchema), nextCursor: z.string().optional() })
-  .meta({ id: 'AuditPage' });
+export const auditPageSchema = pageSchema(auditRecordSchema, 'AuditPage');
 
 export const problemSchema = z
   .object({

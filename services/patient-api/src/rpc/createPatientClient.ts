@@ -1,51 +1,11 @@
-import { Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { status, type ChannelCredentials, type Metadata, type ServiceError } from '@grpc/grpc-js';
 import { type GrpcMetrics } from '@patient-mesh/runtime';
-import { CALL_METADATA, loadPatientProto, type PatientServiceClient } from '@patient-mesh/contract';
+import { loadPatientProto } from '@patient-mesh/contract';
 import { ROUND_ROBIN_CHANNEL_OPTIONS } from '../discovery/registerDiscoveryResolvers.js';
+import { callMetadata } from './callMetadata.js';
+import type { PatientClient } from './PatientClient.js';
 import type { Resilience } from './resilience/createResilience.js';
-
-/** Per-call context: who asks, for which request, until when. */
-export interface CallOptions {
-  /** The end user's bearer token, verified here and forwarded for patient-rpc to verify again. */
-  token: string;
-  requestId: string;
-  /** Absolute deadline (epoch ms); becomes the gRPC deadline. */
-  deadline: number;
-  /** Aborting cancels the call (client went away, budget spent). */
-  signal?: AbortSignal;
-}
-
-type UnaryMethod =
-  | 'GetPatient'
-  | 'ListPatients'
-  | 'CreatePatient'
-  | 'SubmitQuestionnaire'
-  | 'ListAuditRecords'
-  | 'GetAuditProof'
-  | 'GetAuditConsistency'
-  | 'GetImport';
-type RequestOf<M extends UnaryMethod> = Parameters<PatientServiceClient[M]>[0];
-type ResponseOf<M extends UnaryMethod> =
-  Parameters<PatientServiceClient[M]> extends [unknown, infer Callback]
-    ? Callback extends (e: null, r?: infer R) => void
-      ? NonNullable<R>
-      : never
-    : never;
-
-export interface PatientClient {
-  call<M extends UnaryMethod>(method: M, request: RequestOf<M>, options: CallOptions): Promise<ResponseOf<M>>;
-  /** The underlying grpc-js client, for streaming calls. */
-  readonly raw: PatientServiceClient;
-  close(): void;
-}
-
-/** What patient-rpc authenticates, authorises and audits a call by: the user's token and the request id. */
-export function callMetadata(token: string, requestId: string): Metadata {
-  const metadata = new Metadata();
-  metadata.set(CALL_METADATA.authorization, `Bearer ${token}`);
-  metadata.set(CALL_METADATA.requestId, requestId);
-  return metadata;
-}
+import type { RequestOf, ResponseOf, UnaryMethod } from './UnaryMethod.js';
 
 export interface PatientClientDeps {
   metrics: GrpcMetrics;

@@ -17,20 +17,27 @@ import {
 } from 'cockatiel';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ApiConfig } from '../../config.js';
+import type { UnaryMethod } from '../UnaryMethod.js';
 import { RetryBudget } from './RetryBudget.js';
 
 export type ResilienceConfig = ApiConfig['resilience'];
 
-/** Methods safe to call twice: reads, and submissions keyed by a client-chosen id. */
-export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
-  'GetPatient',
-  'ListPatients',
-  'ListAuditRecords',
-  'GetAuditProof',
-  'GetAuditConsistency',
-  'GetImport',
-  'SubmitQuestionnaire',
-]);
+/**
+ * Whether each unary method is safe to call twice: reads, and submissions keyed by a
+ * client-chosen id. Keyed by the method union, so a method added to the proto does not
+ * compile until someone decides whether it may be retried.
+ */
+const IDEMPOTENT: Readonly<Record<UnaryMethod, boolean>> = {
+  GetPatient: true,
+  ListPatients: true,
+  CreatePatient: false,
+  SubmitQuestionnaire: true,
+  ListAuditRecords: true,
+  GetAuditProof: true,
+  GetAuditConsistency: true,
+  GetImport: true,
+};
+const isIdempotent = (method: UnaryMethod): boolean => IDEMPOTENT[method];
 
 /** Upstream failures that count against the breaker (not the caller's own mistakes). */
 const UPSTREAM_FAILURES: ReadonlySet<number> = new Set([
@@ -72,7 +79,7 @@ export interface Resilience {
    * timeout. `signal` is the request's overall budget; each attempt gets its own signal,
    * which cancels the gRPC call when the attempt times out or the budget ends.
    */
-  execute<T>(method: string, attempt: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T>;
+  execute<T>(method: UnaryMethod, attempt: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T>;
   /** Seconds until the breaker tries a probe; for Retry-After. */
   readonly retryAfterSeconds: number;
   /** Each attempt's time limit; also caps the gRPC deadline sent. */
@@ -93,7 +100,7 @@ export interface Resilience {
 export function createResilience(
   config: ResilienceConfig,
   registry: Registry,
-  methods: readonly string[] = [],
+  methods: readonly UnaryMethod[] = [],
   upstream = 'patient-rpc',
 ): Resilience {
   const metrics = createResilienceMetrics(registry, methods, upstream);
@@ -124,8 +131,8 @@ export function createResilience(
     abortOnReturn: false,
   });
   attemptTimeout.onTimeout(() => trace.getActiveSpan()?.addEvent('rpc.attempt_timeout'));
-  const bulkheads = new Map<string, BulkheadPolicy>();
-  const bulkheadFor = (method: string) => {
+  const bulkheads = new Map<UnaryMethod, BulkheadPolicy>();
+  const bulkheadFor = (method: UnaryMethod) => {
     let b = bulkheads.get(method);
     if (!b) {
       b = bulkhead(config.bulkhead.maxConcurrent, config.bulkhead.queue);
@@ -138,8 +145,8 @@ export function createResilience(
     return b;
   };
 
-  const policyFor = (method: string, deadlineSignal: AbortSignal) => {
-    if (!IDEMPOTENT_METHODS.has(method)) return wrap(bulkheadFor(method), breaker, attemptTimeout);
+  const policyFor = (method: UnaryMethod, deadlineSignal: AbortSignal) => {
+    if (!isIdempotent(method)) return wrap(bulkheadFor(method), breaker, attemptTimeout);
     const retryPolicy = retry(
       handleWhen((e) => {
         if (deadlineSignal.aborted) return false;
@@ -193,7 +200,7 @@ export function createResilience(
 }
 
 /** The policies' metrics; every label combination known here starts at 0. */
-function createResilienceMetrics(registry: Registry, methods: readonly string[], upstream: string) {
+function createResilienceMetrics(registry: Registry, methods: readonly UnaryMethod[], upstream: string) {
   const metrics = {
     breakerState: new Gauge({
       name: 'rpc_client_breaker_state',
@@ -231,7 +238,7 @@ function createResilienceMetrics(registry: Registry, methods: readonly string[],
   for (const method of methods) {
     metrics.timeouts.inc({ method }, 0);
     metrics.bulkheadRejections.inc({ method }, 0);
-    if (IDEMPOTENT_METHODS.has(method)) for (const reason of RETRY_REASONS) metrics.retries.inc({ method, reason }, 0);
+    if (isIdempotent(method)) for (const reason of RETRY_REASONS) metrics.retries.inc({ method, reason }, 0);
   }
   return metrics;
 }

@@ -1,5 +1,5 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
-import type { HttpProblemInit } from '../http/HttpProblem.js';
+import type { HttpProblemInit } from './HttpProblem.js';
 
 /** The gRPC → HTTP table at the edge. */
 const TABLE: Partial<Record<status, Omit<HttpProblemInit, 'detail'>>> = {

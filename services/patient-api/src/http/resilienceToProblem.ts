@@ -1,5 +1,5 @@
 import { BrokenCircuitError, BulkheadRejectedError, TaskCancelledError } from 'cockatiel';
-import type { HttpProblemInit } from '../../http/HttpProblem.js';
+import type { HttpProblemInit } from './HttpProblem.js';
 
 /** Maps a policy outcome to its HTTP answer; undefined for errors that are not one. */
 export function resilienceToProblem(error: unknown, retryAfterSeconds: number): HttpProblemInit | undefined {
