@@ -20,7 +20,7 @@
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Registry } from 'prom-client';
-import type { AuditEntry } from '../../services/patient-rpc/dist/audit/auditChain.js';
+import type { AuditEntry } from '../../services/patient-rpc/dist/domain/auditChain.js';
 import { AuditWriter } from '../../services/patient-rpc/dist/audit/AuditWriter.js';
 import { createPgDb } from '../../services/patient-rpc/dist/store/createPgDb.js';
 import type { Db } from '../../services/patient-rpc/dist/store/Db.js';

@@ -11,13 +11,14 @@
 // values do not advance audit_log_seq, so give it a database of its own.
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { pgErrorCode, PG_UNIQUE_VIOLATION, type Db } from '../../services/patient-rpc/dist/store/Db.js';
+import type { Db } from '../../services/patient-rpc/dist/store/Db.js';
+import { pgErrorCode, PG_UNIQUE_VIOLATION } from '../../services/patient-rpc/dist/store/sqlState.js';
 import {
   chain,
   GENESIS_HASH,
   type AuditEntry,
   type ChainedRecord,
-} from '../../services/patient-rpc/dist/audit/auditChain.js';
+} from '../../services/patient-rpc/dist/domain/auditChain.js';
 
 const COLUMNS = 11;
 /** Appends lost to other replicas in a row before a batch fails (each re-reads the tail). */

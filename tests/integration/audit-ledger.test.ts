@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import type pg from 'pg';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { AUDIT_COLUMNS, toChained, type AuditRow } from '../../services/patient-rpc/src/audit/AuditLog.ts';
-import { chain, hashRecord, GENESIS_HASH } from '../../services/patient-rpc/src/audit/auditChain.ts';
+import { chain, hashRecord, GENESIS_HASH } from '../../services/patient-rpc/src/domain/auditChain.ts';
 import {
   createNoteSigner,
   formatCheckpoint,

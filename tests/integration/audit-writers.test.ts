@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { AuditEntry } from '../../services/patient-rpc/src/audit/auditChain.ts';
+import type { AuditEntry } from '../../services/patient-rpc/src/domain/auditChain.ts';
 import { AuditWriter } from '../../services/patient-rpc/src/audit/AuditWriter.ts';
 import { createPgDb } from '../../services/patient-rpc/src/store/createPgDb.ts';
 import type { Db } from '../../services/patient-rpc/src/store/Db.ts';

@@ -6,5 +6,6 @@ export {
   type ProofDocument,
 } from './tools/auditVerify.js';
 export { verifyCheckpoint } from './audit/ledger/checkpoint.js';
-export { syntheticPatients, type NewPatient } from './domain/syntheticPatients.js';
-export { seededRandom } from './domain/seededRandom.js';
+export type { NewPatient } from './domain/NewPatient.js';
+export { syntheticPatients } from './seed/syntheticPatients.js';
+export { seededRandom } from './seed/seededRandom.js';

@@ -24,22 +24,26 @@ import { AuditProofs } from './audit/ledger/AuditProofs.js';
 import { createNoteSigner } from './audit/ledger/checkpoint.js';
 import { Checkpointer, fileSink, latestCheckpointNote } from './audit/ledger/Checkpointer.js';
 import { rpcConfigSchema, type RpcConfig } from './config.js';
-import { syntheticPatients } from './domain/syntheticPatients.js';
-import { uuidv7 } from './domain/uuidv7.js';
 import { createCallAuthenticator } from './grpc/authenticateCall.js';
 import { createSubmissionCounter } from './grpc/createSubmissionCounter.js';
 import { ConnectionIdentities } from './grpc/ConnectionIdentities.js';
 import { REJECTION_REASONS } from './grpc/CallRejected.js';
+import { authenticationGate } from './grpc/interceptors/authenticationGate.js';
+import { countArrivals } from './grpc/interceptors/countArrivals.js';
+import { recordRpcMetrics } from './grpc/interceptors/recordRpcMetrics.js';
 import { HANDSHAKE_FAILURE_REASONS } from './grpc/watchTlsConnections.js';
 import { createPatientHandlers } from './grpc/patientService.js';
 import { createImports } from './imports/createImports.js';
 import { FaultInjector, faultSettingsSchema } from './grpc/FaultInjector.js';
 import { PatientRepository } from './patients/PatientRepository.js';
+import { syntheticPatients } from './seed/syntheticPatients.js';
 import { createRpcServer } from './server.js';
 import { createPgliteDb } from './store/createPgliteDb.js';
 import { openPgDb } from './store/openPgDb.js';
 import type { Db } from './store/Db.js';
 import { migrate } from './store/migrate.js';
+import { withStoreFailures } from './store/withStoreFailures.js';
+import { uuidv7 } from './support/uuidv7.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
 
@@ -99,21 +103,25 @@ async function main(): Promise<void> {
     { tlsMode: config.tls.mode, allowedClients: config.tls.allowedClients },
     { tokens, rejections, connections },
   );
-  const imports = createImports(config.imports, { authenticate, db, audit, logger, registry, grpcMetrics });
-  const handlers = faults.wrap({
+  const imports = createImports(config.imports, { db, audit, logger, registry });
+  const handlers = {
     ...createPatientHandlers({
-      authenticate,
       patients,
       auditLog: new AuditLog(db),
       auditProofs: new AuditProofs(db),
       audit,
       submissions,
       logger,
-      metrics: grpcMetrics,
     }),
     ...imports.handlers,
-  });
+  };
   const rpc = createRpcServer(handlers, {
+    callPath: {
+      arrivals: countArrivals(registry),
+      faults: faults.interceptor,
+      metrics: recordRpcMetrics(grpcMetrics),
+      authentication: authenticationGate(authenticate),
+    },
     ...(tls && { credentials: tls.serverCredentials() }),
     reflection: config.grpc.reflection ?? config.service.environment !== 'production',
     maxConnectionAgeMs: config.grpc.maxConnectionAgeSeconds * 1000,
@@ -156,15 +164,18 @@ async function main(): Promise<void> {
   logger.info({ grpcPort: port, adminPort: (admin.address() as AddressInfo).port }, 'listening');
 }
 
-/** A PostgreSQL store is checked with a first connection: bad TLS settings fail startup as a ConfigError. */
+/**
+ * The store, its failures of its own as StoreFailure (withStoreFailures). A PostgreSQL store
+ * is checked with a first connection: bad TLS settings fail startup as a ConfigError.
+ */
 async function openDb(config: RpcConfig, logger: Logger): Promise<Db> {
   const { url, poolMax, statementTimeoutMs, tls, pgliteDir } = config.database;
   if (url) {
     logger.info({ tls: tls.mode }, 'store: postgresql');
-    return openPgDb({ url, poolMax, statementTimeoutMs, tls });
+    return withStoreFailures(await openPgDb({ url, poolMax, statementTimeoutMs, tls }));
   }
   logger.info({ dataDir: pgliteDir }, 'store: embedded pglite');
-  return createPgliteDb({ dataDir: pgliteDir });
+  return withStoreFailures(await createPgliteDb({ dataDir: pgliteDir }));
 }
 
 async function seed(config: RpcConfig, patients: PatientRepository, logger: Logger): Promise<void> {

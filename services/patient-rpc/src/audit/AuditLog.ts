@@ -1,6 +1,6 @@
 import type { AuditRecord } from '@patient-mesh/contract';
 import type { Queryable } from '../store/Db.js';
-import { verifyChain, type ChainBreak, type ChainedRecord } from './auditChain.js';
+import { verifyChain, type ChainBreak, type ChainedRecord } from '../domain/auditChain.js';
 
 /** An audit_log row, every stored column. */
 export interface AuditRow {

@@ -1,7 +1,8 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { pgErrorCode, PG_UNIQUE_VIOLATION, type Db } from '../store/Db.js';
-import type { AuditEntry } from './auditChain.js';
+import type { AuditEntry } from '../domain/auditChain.js';
+import type { Db } from '../store/Db.js';
+import { isUniqueViolation } from '../store/sqlState.js';
 
 const COLUMNS = 8;
 /** A batch whose sequence value the sequencer sealed as a gap is retried with new values this often. */
@@ -120,7 +121,7 @@ export class AuditWriter {
         await this.db.query(insertSql(entries.length), params);
         return;
       } catch (error) {
-        if (pgErrorCode(error) !== PG_UNIQUE_VIOLATION || retries >= MAX_RETRIES) throw error;
+        if (!isUniqueViolation(error) || retries >= MAX_RETRIES) throw error;
         this.#retries.inc();
       }
     }

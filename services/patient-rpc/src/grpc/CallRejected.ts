@@ -1,5 +1,5 @@
 import type { status } from '@grpc/grpc-js';
-import type { AuditEntry } from '../audit/auditChain.js';
+import type { AuditEntry } from '../domain/auditChain.js';
 import { RpcError } from './RpcError.js';
 
 const brand = Symbol.for('patient-mesh.CallRejected');

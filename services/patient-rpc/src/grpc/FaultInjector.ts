@@ -1,7 +1,8 @@
-import { status, type handleUnaryCall, type UntypedHandleCall } from '@grpc/grpc-js';
+import { ServerInterceptingCall, status, type ServerInterceptor } from '@grpc/grpc-js';
 import type { Logger } from '@patient-mesh/runtime';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
+import { methodName } from './interceptors/methodName.js';
 
 const STATUS_NAMES = Object.keys(status).filter((k) => Number.isNaN(Number(k)) && k !== 'OK') as [string, ...string[]];
 
@@ -20,14 +21,12 @@ export const faultSettingsSchema = z.strictObject({
 export type FaultSettings = z.infer<typeof faultSettingsSchema>;
 
 /**
- * Fault injection for tests and demos, and the per-call counters that prove what the
- * server saw: calls that arrived and calls the client cancelled. Faults are off unless
- * config enables them; production refuses to enable them (config validation).
+ * Fault injection for tests and demos, as a server interceptor: latency before a call goes
+ * on, an error instead of it, or no answer at all, for every method or those named. Faults
+ * are off unless config enables them; production refuses to enable them (config validation).
  */
 export class FaultInjector {
   #settings: FaultSettings;
-  readonly #arrived: Counter<'grpc_method'>;
-  readonly #cancelled: Counter<'grpc_method'>;
   readonly #injected: Counter<'grpc_method' | 'kind'>;
 
   constructor(
@@ -38,18 +37,6 @@ export class FaultInjector {
     private readonly random: () => number = Math.random,
   ) {
     this.#settings = initial;
-    this.#arrived = new Counter({
-      name: 'grpc_server_started_total',
-      help: 'gRPC calls that arrived, by method.',
-      labelNames: ['grpc_method'],
-      registers: [registry],
-    });
-    this.#cancelled = new Counter({
-      name: 'grpc_server_cancelled_total',
-      help: 'gRPC calls cancelled by the client or its deadline while being handled, by method.',
-      labelNames: ['grpc_method'],
-      registers: [registry],
-    });
     this.#injected = new Counter({
       name: 'fault_injected_total',
       help: 'Injected faults, by method and kind.',
@@ -68,43 +55,41 @@ export class FaultInjector {
     this.logger.warn({ faults: next }, 'fault settings changed');
   }
 
-  /** Wraps every unary handler: counts arrivals and cancellations, then injects faults. */
-  wrap<H extends Record<string, UntypedHandleCall>>(handlers: H): H {
-    const wrapped: Record<string, UntypedHandleCall> = {};
-    for (const [method, handler] of Object.entries(handlers)) {
-      wrapped[method] =
-        handler.length === 2 && method !== 'ImportResponses'
-          ? this.#wrapUnary(method, handler as handleUnaryCall<unknown, unknown>)
-          : handler;
-    }
-    return wrapped as H;
-  }
-
-  #wrapUnary(method: string, handler: handleUnaryCall<unknown, unknown>): handleUnaryCall<unknown, unknown> {
-    return (call, callback) => {
-      this.#arrived.inc({ grpc_method: method });
-      call.once('cancelled', () => this.#cancelled.inc({ grpc_method: method }));
-      const f = this.#settings;
-      if (!this.enabled || (f.methods.length > 0 && !f.methods.includes(method))) return handler(call, callback);
-      if (f.hang) {
-        this.#injected.inc({ grpc_method: method, kind: 'hang' });
-        return;
-      }
-      const proceed = () => {
-        if (call.cancelled) return;
-        if (f.errorRate > 0 && this.random() < f.errorRate) {
-          this.#injected.inc({ grpc_method: method, kind: 'error' });
-          return callback({
-            code: status[f.errorCode as keyof typeof status] as status,
-            details: `injected fault: ${f.errorCode}`,
-          });
-        }
-        return handler(call, callback);
-      };
-      if (f.latencyMs === 0) return proceed();
-      this.#injected.inc({ grpc_method: method, kind: 'latency' });
-      const timer = setTimeout(proceed, f.latencyMs);
-      call.once('cancelled', () => clearTimeout(timer));
-    };
-  }
+  /**
+   * The interceptor: decides when a call's metadata arrives, with the settings of that
+   * moment. A call held back by latency that is cancelled meanwhile never goes on.
+   */
+  readonly interceptor: ServerInterceptor = (descriptor, call) => {
+    const method = methodName(descriptor.path);
+    let cancelled = false;
+    let timer: NodeJS.Timeout | undefined;
+    return new ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, pass) => {
+            const f = this.#settings;
+            if (!this.enabled || (f.methods.length > 0 && !f.methods.includes(method))) return pass(metadata);
+            if (f.hang) return this.#injected.inc({ grpc_method: method, kind: 'hang' });
+            const proceed = () => {
+              if (cancelled) return;
+              if (f.errorRate > 0 && this.random() < f.errorRate) {
+                this.#injected.inc({ grpc_method: method, kind: 'error' });
+                return call.sendStatus({
+                  code: status[f.errorCode as keyof typeof status] as status,
+                  details: `injected fault: ${f.errorCode}`,
+                });
+              }
+              pass(metadata);
+            };
+            if (f.latencyMs === 0) return proceed();
+            this.#injected.inc({ grpc_method: method, kind: 'latency' });
+            timer = setTimeout(proceed, f.latencyMs);
+          },
+          onCancel: () => {
+            cancelled = true;
+            clearTimeout(timer);
+          },
+        }),
+    });
+  };
 }

@@ -1,11 +1,12 @@
-import { status } from '@grpc/grpc-js';
+import type { status } from '@grpc/grpc-js';
 
 const brand = Symbol.for('patient-mesh.RpcError');
 
 /**
- * An expected failure with its gRPC status; `field` names the offending request field,
- * `edgeReason` a machine-readable cause the edge may answer by (trailer `x-reason`,
- * e.g. `storage_full`).
+ * A failure with its gRPC status, as it leaves: what toRpcError makes of every other error,
+ * or what a handler raises when only gRPC has the word for it. `field` names the offending
+ * request field (trailer `x-field-path`), `edgeReason` a machine-readable cause the edge may
+ * answer by (trailer `x-reason`, e.g. `storage_full`).
  */
 export class RpcError extends Error {
   readonly [brand] = true;
@@ -22,7 +23,3 @@ export class RpcError extends Error {
 }
 
 export const isRpcError = (e: unknown): e is RpcError => typeof e === 'object' && e !== null && brand in e;
-
-export const notFound = (what: string) => new RpcError(status.NOT_FOUND, `${what} not found`);
-export const invalidArgument = (field: string, message: string) =>
-  new RpcError(status.INVALID_ARGUMENT, `${field}: ${message}`, field);

@@ -58,7 +58,7 @@ describe('createCallAuthenticator', () => {
     const bearer = `Bearer ${await sign({ sub: 'dr-who', roles: ['auditor'] })}`;
     expect(
       await authenticate(call({ ...forged, authorization: bearer, 'x-request-id': 'req-1' }, `URI:${API}`)),
-    ).toEqual({ principal: { sub: 'dr-who', roles: ['auditor'] }, requestId: 'req-1', traceId: '' });
+    ).toEqual({ principal: { sub: 'dr-who', roles: ['auditor'] }, requestId: 'req-1' });
     const odd = await authenticate(
       call({ authorization: bearer, 'x-request-id': 'has spaces; and {json}' }, `URI:${API}`),
     );

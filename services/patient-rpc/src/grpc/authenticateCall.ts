@@ -1,10 +1,10 @@
-import { status, type ServerUnaryCall } from '@grpc/grpc-js';
+import { status, type Metadata, type ServerInterceptingCallInterface } from '@grpc/grpc-js';
 import { isAuthError, peerSpiffeId, type TokenVerifier } from '@patient-mesh/runtime';
 import { CALL_METADATA, type Principal } from '@patient-mesh/contract';
 import type { Counter } from 'prom-client';
 import { CallRejected, type RejectionReason } from './CallRejected.js';
 import type { ConnectionIdentities } from './ConnectionIdentities.js';
-import { firstValue, requestIdFrom, traceIdFrom } from './callContext.js';
+import { firstValue, requestIdFrom } from './callContext.js';
 
 /** Who a call is for, established before any handler runs. */
 export interface Caller {
@@ -12,11 +12,10 @@ export interface Caller {
   principal: Principal;
   /** From the authenticated peer (patient-api); '' when absent. */
   requestId: string;
-  traceId: string;
 }
 
-/** What authentication reads of a call, unary or streaming. */
-export type IncomingCall = Pick<ServerUnaryCall<unknown, unknown>, 'metadata' | 'getAuthContext' | 'getPeer'>;
+/** What authentication reads of a call: its metadata and its connection. */
+export type IncomingCall = { metadata: Metadata } & Pick<ServerInterceptingCallInterface, 'getAuthContext' | 'getPeer'>;
 
 export type AuthenticateCall = (call: IncomingCall) => Promise<Caller>;
 
@@ -41,7 +40,7 @@ const BEARER = /^Bearer ([A-Za-z0-9_.~+/-]+=*)$/i;
  * certificate's SPIFFE id must be one of `allowedClients`. The end user: the bearer token
  * patient-api forwards is verified again (issuer, audience, pinned algorithms, JWKS) and
  * actor and roles come from its claims; nothing the caller merely asserts is believed.
- * Request id and trace id are taken only once both checks passed.
+ * The request id is taken only once both checks passed.
  */
 export function createCallAuthenticator(
   options: CallAuthenticatorOptions,
@@ -80,6 +79,6 @@ export function createCallAuthenticator(
       if (!isAuthError(error)) throw error;
       return reject('token_invalid', status.UNAUTHENTICATED, `token not acceptable: ${error.reason}`, peer);
     }
-    return { principal, requestId: requestIdFrom(call.metadata), traceId: traceIdFrom(call.metadata) };
+    return { principal, requestId: requestIdFrom(call.metadata) };
   };
 }

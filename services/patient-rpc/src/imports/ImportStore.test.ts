@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uuidv7 } from '../domain/uuidv7.js';
+import { uuidv7 } from '../support/uuidv7.js';
 import { createPgliteDb } from '../store/createPgliteDb.js';
 import type { Db } from '../store/Db.js';
 import { migrate } from '../store/migrate.js';
 import { ImportStore, isLeaseLostError, StagingBatch } from './ImportStore.js';
-import { parseImportLine, type ParsedLine } from './parseImportLine.js';
+import { parseImportLine, type ParsedLine } from '../domain/parseImportLine.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../../migrations/', import.meta.url));
 

@@ -1,6 +1,6 @@
 import type { ImportJob } from '@patient-mesh/contract';
 import { copyText, type Db } from '../store/Db.js';
-import type { ParsedLine } from './parseImportLine.js';
+import type { ParsedLine } from '../domain/parseImportLine.js';
 
 /** A job a worker holds the lease on. */
 export interface ClaimedJob {

@@ -1,12 +1,11 @@
 import { hostname } from 'node:os';
-import type { GrpcMetrics, Logger } from '@patient-mesh/runtime';
+import type { Logger } from '@patient-mesh/runtime';
 import type { PatientServiceHandlers } from '@patient-mesh/contract';
 import type { Registry } from 'prom-client';
-import type { AuditEntry } from '../audit/auditChain.js';
 import type { ImportsConfig } from '../config.js';
-import { uuidv7 } from '../domain/uuidv7.js';
-import type { AuthenticateCall } from '../grpc/authenticateCall.js';
+import type { AuditSink } from '../grpc/auditedCall.js';
 import type { Db } from '../store/Db.js';
+import { uuidv7 } from '../support/uuidv7.js';
 import { createImportHandlers } from './createImportHandlers.js';
 import { createImportMetrics } from './importMetrics.js';
 import { ImportStore } from './ImportStore.js';
@@ -16,12 +15,10 @@ import { ImportWorkers } from './ImportWorkers.js';
 const MAX_FIRST_ERRORS = 100;
 
 export interface ImportsDeps {
-  authenticate: AuthenticateCall;
   db: Db;
-  audit: { append(entry: AuditEntry): Promise<void> };
+  audit: AuditSink;
   logger: Logger;
   registry: Registry;
-  grpcMetrics: GrpcMetrics;
 }
 
 export interface Imports {
@@ -45,15 +42,7 @@ export function createImports(config: ImportsConfig, deps: ImportsDeps): Imports
   );
   const handlers = createImportHandlers(
     { maxLineBytes: config.maxLineBytes, batchSize: config.batchSize, queueDepth: config.queueDepth },
-    {
-      authenticate: deps.authenticate,
-      store,
-      audit: deps.audit,
-      logger,
-      metrics: deps.grpcMetrics,
-      owner,
-      onStaged: () => workers.poke(),
-    },
+    { store, audit: deps.audit, logger, owner, onStaged: () => workers.poke() },
   );
   return { handlers, workers };
 }

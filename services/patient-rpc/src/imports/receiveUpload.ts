@@ -1,7 +1,7 @@
 import type { ImportJob } from '@patient-mesh/contract';
 import { LineSplitter, type SplitLine } from './LineSplitter.js';
 import { StagingBatch, type ImportStore } from './ImportStore.js';
-import { parseImportLine, type ParsedLine } from './parseImportLine.js';
+import { parseImportLine, type ParsedLine } from '../domain/parseImportLine.js';
 
 export interface ReceiveUploadOptions {
   maxLineBytes: number;

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uuidv7 } from '../domain/uuidv7.js';
+import { uuidv7 } from '../support/uuidv7.js';
 import { createPgliteDb } from '../store/createPgliteDb.js';
 import type { Db } from '../store/Db.js';
 import { migrate } from '../store/migrate.js';

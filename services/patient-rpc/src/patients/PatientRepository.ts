@@ -1,7 +1,11 @@
-import type { Patient, QuestionnaireResult, InstrumentName, Score } from '@patient-mesh/contract';
+import type { Patient, QuestionnaireResult, InstrumentName } from '@patient-mesh/contract';
 import { LRUCache } from 'lru-cache';
+import { Conflict } from '../domain/errors/Conflict.js';
+import { NotFound } from '../domain/errors/NotFound.js';
+import type { NewPatient } from '../domain/NewPatient.js';
+import type { NewResponse, ResponseStore, StoredResponse } from '../domain/submitQuestionnaire.js';
 import type { Db } from '../store/Db.js';
-import type { NewPatient } from '../domain/syntheticPatients.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../store/sqlState.js';
 
 interface PatientRow {
   id: string;
@@ -32,12 +36,6 @@ const PATIENT_COLUMNS =
 const RESPONSE_COLUMNS =
   'submission_id::text, patient_id::text, instrument, answers, total_score, severity, flags, completed_at, recorded_at';
 
-/** A stored questionnaire response with the answers it was scored from. */
-export interface StoredResponse {
-  result: QuestionnaireResult;
-  answers: number[];
-}
-
 export interface PatientCacheOptions {
   /** Records kept; 0 = no cache. */
   maxEntries: number;
@@ -48,9 +46,11 @@ export interface PatientCacheOptions {
  * SQL for patients and questionnaire responses; the same on PostgreSQL and PGlite. Patient
  * records never change once created (there is no update or delete), so reads by id are
  * served from a bounded in-memory cache; a TTL bounds staleness after a change made in SQL.
- * Only found records are cached: an unknown id is asked again next time.
+ * Only found records are cached: an unknown id is asked again next time. Constraint
+ * violations come back as what they mean: Conflict (a subject code taken), NotFound (a
+ * response for a patient that does not exist).
  */
-export class PatientRepository {
+export class PatientRepository implements ResponseStore {
   readonly #cache: LRUCache<string, Patient> | undefined;
 
   constructor(
@@ -87,11 +87,17 @@ export class PatientRepository {
   }
 
   async create(id: string, p: NewPatient): Promise<Patient> {
-    const [row] = await this.db.query<PatientRow>(
-      `INSERT INTO patients (id, trial_id, site_id, subject_code, given_name, family_name, birth_date, sex)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${PATIENT_COLUMNS}`,
-      [id, p.trialId, p.siteId, p.subjectCode, p.givenName, p.familyName, p.birthDate, p.sex],
-    );
+    const [row] = await this.db
+      .query<PatientRow>(
+        `INSERT INTO patients (id, trial_id, site_id, subject_code, given_name, family_name, birth_date, sex)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${PATIENT_COLUMNS}`,
+        [id, p.trialId, p.siteId, p.subjectCode, p.givenName, p.familyName, p.birthDate, p.sex],
+      )
+      .catch((error: unknown) => {
+        if (isUniqueViolation(error))
+          throw new Conflict('subjectCode', 'a patient with this subject code exists in this trial');
+        throw error;
+      });
     const patient = toPatient(row!);
     this.#cache?.set(id, patient);
     return patient;
@@ -103,30 +109,28 @@ export class PatientRepository {
   }
 
   /** Inserts a response unless its submission id exists; returns undefined on a repeat. */
-  async insertResponse(r: {
-    submissionId: string;
-    patientId: string;
-    instrument: InstrumentName;
-    answers: readonly number[];
-    score: Score;
-    completedAt: Date;
-  }): Promise<QuestionnaireResult | undefined> {
-    const [row] = await this.db.query<ResponseRow>(
-      `INSERT INTO questionnaire_responses
+  async insertResponse(r: NewResponse): Promise<QuestionnaireResult | undefined> {
+    const [row] = await this.db
+      .query<ResponseRow>(
+        `INSERT INTO questionnaire_responses
          (submission_id, patient_id, instrument, answers, total_score, severity, flags, completed_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (submission_id) DO NOTHING RETURNING ${RESPONSE_COLUMNS}`,
-      [
-        r.submissionId,
-        r.patientId,
-        r.instrument,
-        r.answers,
-        r.score.total,
-        r.score.severity,
-        r.score.flags,
-        r.completedAt,
-      ],
-    );
+        [
+          r.submissionId,
+          r.patientId,
+          r.instrument,
+          r.answers,
+          r.score.total,
+          r.score.severity,
+          r.score.flags,
+          r.completedAt,
+        ],
+      )
+      .catch((error: unknown) => {
+        if (isForeignKeyViolation(error)) throw new NotFound('patient not found');
+        throw error;
+      });
     return row && toResult(row, false);
   }
 

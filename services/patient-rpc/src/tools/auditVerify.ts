@@ -1,8 +1,8 @@
 import type { AuditRecord } from '@patient-mesh/contract';
 import { AuditLog } from '../audit/AuditLog.js';
-import type { ChainBreak } from '../audit/auditChain.js';
+import type { ChainBreak } from '../domain/auditChain.js';
+import { recordLeafData } from '../domain/auditLeafData.js';
 import { isCheckpointError, verifyCheckpoint, type Checkpoint } from '../audit/ledger/checkpoint.js';
-import { recordLeafData } from '../audit/ledger/leafData.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../audit/ledger/merkle.js';
 import { verifyLedger, type LedgerReport } from '../audit/ledger/verifyLedger.js';
 import { createPgDb } from '../store/createPgDb.js';

@@ -11,7 +11,7 @@ import { createPgliteDb } from '../../store/createPgliteDb.js';
 import type { Db } from '../../store/Db.js';
 import { migrate } from '../../store/migrate.js';
 import { AUDIT_COLUMNS, type AuditRow } from '../AuditLog.js';
-import type { AuditEntry } from '../auditChain.js';
+import type { AuditEntry } from '../../domain/auditChain.js';
 import { AuditWriter } from '../AuditWriter.js';
 import { AuditProofs, isProofMissing } from './AuditProofs.js';
 import { Checkpointer, latestCheckpointNote, type CheckpointerDeps } from './Checkpointer.js';

@@ -17,10 +17,16 @@ export const TILE = 256;
 const ZERO = Buffer.alloc(32);
 const PLACEHOLDER_TILE: Hash[] = Array.from({ length: TILE }, () => ZERO);
 
+const missingRecords = Symbol.for('patient-mesh.MissingRecordsError');
+
 /** The log does not hold the records a signed tree needs: it was truncated or a record removed. */
 export class MissingRecordsError extends Error {
+  readonly [missingRecords] = true;
   override readonly name = 'MissingRecordsError';
 }
+
+export const isMissingRecordsError = (e: unknown): e is MissingRecordsError =>
+  typeof e === 'object' && e !== null && missingRecords in e;
 
 /** The leaf hashes of the records with seq start+1 .. end (tree indices start .. end-1). */
 export async function readLeaves(db: Queryable, start: number, end: number): Promise<Hash[]> {

@@ -1,4 +1,4 @@
-import { UUID_PATTERN } from './uuidv7.js';
+import { UUID_PATTERN } from '../support/uuidv7.js';
 
 /** Opaque keyset cursors: the last id of the previous page, base64url-encoded. */
 export function encodePageToken(lastId: string): string {

@@ -1,15 +1,5 @@
+import type { NewPatient } from '../domain/NewPatient.js';
 import { seededRandom } from './seededRandom.js';
-
-/** Input for a new patient, as CreatePatient receives it. */
-export interface NewPatient {
-  trialId: string;
-  siteId: string;
-  subjectCode: string;
-  givenName: string;
-  familyName: string;
-  birthDate: string;
-  sex: string;
-}
 
 const GIVEN = ['Test', 'Demo', 'Sample', 'Synthetic', 'Fixture', 'Mock'];
 const FAMILY = ['Patient', 'Subject', 'Participant', 'Volunteer'];
