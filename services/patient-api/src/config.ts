@@ -125,7 +125,12 @@ export const apiConfigSchema = z
               .max(1_000_000)
               .default(100)
               .describe('Requests needed in the window before the breaker may open.'),
-            failureRatio: z.number().gt(0).max(1).default(0.5).describe('Failure ratio that opens the breaker.'),
+            failureRatio: z
+              .number()
+              .gt(0)
+              .lt(1)
+              .default(0.5)
+              .describe('Failure ratio that opens the breaker (more than this share of calls failed), within (0, 1).'),
             halfOpenAfterMs: z
               .number()
               .int()

@@ -338,3 +338,21 @@ describe('createResilience policies, on a fake clock', () => {
     );
   });
 });
+
+describe('resilience config', () => {
+  it.each([0, 1, 1.5])(
+    'refuses breaker.failureRatio %s, which cockatiel cannot build a breaker from',
+    (failureRatio) => {
+      const parsed = apiConfigSchema.shape.resilience.safeParse({ breaker: { failureRatio } });
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues[0]?.path).toEqual(['breaker', 'failureRatio']);
+    },
+  );
+
+  it('builds the policies from every failure ratio it accepts', () => {
+    for (const failureRatio of [0.01, 0.5, 0.99]) {
+      const config = apiConfigSchema.shape.resilience.parse({ breaker: { failureRatio } });
+      expect(() => createResilience(config, new Registry(), ['GetPatient'])).not.toThrow();
+    }
+  });
+});
