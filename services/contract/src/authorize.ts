@@ -39,3 +39,7 @@ export function roleFor(principal: Principal, action: Action): Role | undefined 
   const needed = ACTION_ROLE[action];
   return principal.roles.includes(needed) ? needed : undefined;
 }
+
+/** How an audited call ended, as its audit record says. */
+export const AUDIT_OUTCOMES = ['ok', 'not_found', 'denied', 'invalid', 'conflict', 'error'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];

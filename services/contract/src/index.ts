@@ -23,11 +23,13 @@ export {
 } from './instruments.js';
 export {
   ACTION_ROLE,
+  AUDIT_OUTCOMES,
   CALL_METADATA,
   isRole,
   roleFor,
   ROLES,
   type Action,
+  type AuditOutcome,
   type Principal,
   type Role,
 } from './authorize.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  AUDIT_OUTCOMES,
   auditQuerySchema,
   listQuerySchema,
   newPatientSchema,
@@ -46,7 +47,7 @@ const auditRecordShape = {
   role: z.string(),
   action: z.string(),
   patientId: z.string(),
-  outcome: z.enum(['ok', 'not_found', 'denied', 'invalid', 'conflict', 'error']),
+  outcome: z.enum(AUDIT_OUTCOMES),
   requestId: z.string(),
   traceId: z.string(),
   prevHash: chainHash,

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { AuditOutcome } from '@patient-mesh/contract';
 
 // The hash chain that linked audit records before the ledger: each record carried the hash
 // of the one before. It serialised every append of every replica on one tail and, unkeyed,
@@ -12,7 +13,7 @@ export interface AuditEntry {
   role: string;
   action: string;
   patientId: string;
-  outcome: 'ok' | 'not_found' | 'denied' | 'invalid' | 'conflict' | 'error';
+  outcome: AuditOutcome;
   requestId: string;
   traceId: string;
 }

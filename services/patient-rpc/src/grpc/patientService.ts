@@ -17,7 +17,7 @@ import { submitQuestionnaire } from '../domain/submitQuestionnaire.js';
 import type { PatientRepository } from '../patients/PatientRepository.js';
 import { uuidv7 } from '../support/uuidv7.js';
 import { auditedUnary, type AuditedCallDeps } from './auditedCall.js';
-import { decodePageToken, encodePageToken } from './pageToken.js';
+import { AUDIT_PAGES, decodePageToken, encodePageToken, PATIENT_PAGES } from './pageToken.js';
 
 const tracer = trace.getTracer('patient-rpc.questionnaires');
 
@@ -39,14 +39,6 @@ const position = (field: string, value: string, optional = false): number | unde
   if (!/^[1-9][0-9]{0,15}$/.test(value) || !Number.isSafeInteger(Number(value)))
     throw new InvalidInput(field, 'must be a positive integer');
   return Number(value);
-};
-
-const pageAfter = (token: string): string | undefined => {
-  try {
-    return decodePageToken(token);
-  } catch (error) {
-    throw new InvalidInput('page_token', (error as Error).message);
-  }
 };
 
 /** Scoring in a span of its own; the score itself is health data, so the span names only the instrument. */
@@ -98,10 +90,10 @@ export function createPatientHandlers(
         },
         async handle(req, ctx) {
           const size = pageSize(req.pageSize, 20, 100);
-          const page = await patients.list(pageAfter(req.pageToken), size + 1, ctx.signal);
+          const page = await patients.list(decodePageToken(PATIENT_PAGES, req.pageToken), size + 1, ctx.signal);
           const more = page.length > size;
           const shown = more ? page.slice(0, size) : page;
-          return { patients: shown, nextPageToken: more ? encodePageToken(shown.at(-1)!.id) : '' };
+          return { patients: shown, nextPageToken: more ? encodePageToken(PATIENT_PAGES, shown.at(-1)!.id) : '' };
         },
       },
       deps,
@@ -152,15 +144,13 @@ export function createPatientHandlers(
         async handle(req) {
           const patientId = requireUuid('patient_id', req.patientId);
           const size = pageSize(req.pageSize, 100, 500);
-          const token = req.pageToken ? Number(Buffer.from(req.pageToken, 'base64url').toString()) : 0;
-          if (!Number.isSafeInteger(token) || token < 0)
-            throw new InvalidInput('page_token', 'not one this service issued');
-          const rows = await auditLog.forPatient(patientId, token, size + 1);
+          const after = decodePageToken(AUDIT_PAGES, req.pageToken) ?? 0;
+          const rows = await auditLog.forPatient(patientId, after, size + 1);
           const more = rows.length > size;
           const records: AuditRecord[] = more ? rows.slice(0, size) : rows;
           return {
             records,
-            nextPageToken: more ? Buffer.from(records.at(-1)!.seq).toString('base64url') : '',
+            nextPageToken: more ? encodePageToken(AUDIT_PAGES, Number(records.at(-1)!.seq)) : '',
           };
         },
       },
