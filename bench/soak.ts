@@ -120,7 +120,8 @@ async function main(): Promise<void> {
       const window = { window: w, load, api: await gauges(api), rpc: await gauges(rpc) };
       windows.push(window);
       log(
-        `window ${w}/${count}: ${Math.round(load.rate)} req/s, p50 ${load.p50} p99 ${load.p99} ms, non-2xx ${load.non2xx}; ` +
+        `window ${w}/${count}: ${Math.round(load.rate)} req/s, from scheduled send p50 ${load.scheduled.p50} p99 ${load.scheduled.p99} ms ` +
+          `(service time p50 ${load.service.p50} p99 ${load.service.p99} ms), non-2xx ${load.non2xx}; ` +
           `api rss ${window.api.rssMb} heap ${window.api.heapUsedMb} MB fds ${window.api.openFds} eld p99 ${window.api.eventLoopP99Ms} ms; ` +
           `rpc rss ${window.rpc.rssMb} heap ${window.rpc.heapUsedMb} MB fds ${window.rpc.openFds} eld p99 ${window.rpc.eventLoopP99Ms} ms`,
       );
@@ -136,7 +137,8 @@ async function main(): Promise<void> {
       'rpc rss last/first': growth((w) => w.rpc.rssMb),
       'rpc heap last/first': growth((w) => w.rpc.heapUsedMb),
       'rpc fds last/first': growth((w) => w.rpc.openFds),
-      'p99 last/first': growth((w) => w.load.p99),
+      'p99 (from scheduled send) last/first': growth((w) => w.load.scheduled.p99),
+      'p99 (service time) last/first': growth((w) => w.load.service.p99),
       'non-2xx': windows.reduce((n, w) => n + w.load.non2xx + w.load.errors, 0),
     };
     console.log(JSON.stringify(summary, null, 2));
