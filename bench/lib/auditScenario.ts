@@ -35,7 +35,8 @@ import {
   type ServiceProcess,
 } from '../../tests/support/services.ts';
 import { ChainedAuditWriter } from './chainedAuditWriter.ts';
-import { measureCpu, postgresPids } from './cpu.ts';
+import { setupFetch } from './http.ts';
+import { measureCpu, type CpuSource } from './cpu.ts';
 import { median, runLoad } from './load.ts';
 
 const MIGRATIONS = fileURLToPath(new URL('../../services/patient-rpc/migrations/', import.meta.url));
@@ -51,6 +52,8 @@ const DELAY_HISTOGRAM = 'audit_integration_delay_seconds';
 export interface AuditScenarioOptions {
   /** Superuser URL of the PostgreSQL server (plaintext; setup and counting only). */
   serverUrl: string;
+  /** That server's own processes, for its CPU. */
+  postgres: CpuSource;
   jwksFile: string;
   /** Headers of a clinician's request (the bearer token). */
   headers: Record<string, string>;
@@ -131,12 +134,12 @@ export async function runAuditScenario(o: AuditScenarioOptions): Promise<AuditRe
   };
 }
 
-/** Rows for the bench table (scenario, target, req/s, p50, p99, p99.9, failed/notes). */
+/** Rows for the bench table (target, req/s, latency from, p50, p99, p99.9, failed/notes). */
 export function auditTableRows(r: AuditResult): string[][] {
   const rows = r.system.map((s) => [
-    '(j) audit appends',
     `system, ${s.replicas} rpc replica${s.replicas > 1 ? 's' : ''}`,
     `${s.okPerS.toFixed(0)} ok/s (× ${s.readRatio.toFixed(2)})`,
+    'send (closed loop)',
     s.p50.toFixed(1),
     s.p99.toFixed(1),
     '',
@@ -147,8 +150,9 @@ export function auditTableRows(r: AuditResult): string[][] {
   ]);
   for (const w of r.writers)
     rows.push([
-      '(j) audit appends',
       `writers alone, ${w.replicas} × ${w.writer}`,
+      '',
+      '',
       '',
       '',
       '',
@@ -234,7 +238,7 @@ async function startSystem(o: AuditScenarioOptions, n: number, processes: Servic
     }),
   );
   const url = `http://127.0.0.1:${api.ports.http}`;
-  const res = await fetch(`${url}/api/v1/patients`, {
+  const res = await setupFetch(`${url}/api/v1/patients`, {
     method: 'POST',
     headers: { ...o.headers, 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -261,7 +265,7 @@ async function measureSystem(o: AuditScenarioOptions, s: System): Promise<System
     const rowsBefore = await appendedRows(client);
     const rpcPids = () => s.replicas.map((r) => r.child.pid);
     // Load, then the wait for the sequencer: CPU per append includes integrating it.
-    const { result, cpu } = await measureCpu({ rpc: rpcPids, postgres: postgresPids }, async () => {
+    const { result, cpu } = await measureCpu({ rpc: rpcPids, postgres: o.postgres }, async () => {
       const t0 = performance.now();
       const load = await runLoad({
         url: s.url,
@@ -458,7 +462,7 @@ async function measureWriter(o: AuditScenarioOptions, kind: keyof typeof WRITERS
     const writers = dbs.map((db, i) => WRITERS[kind].create(db, registries[i]!));
     // Outside the measurement: connections (TLS handshakes), prepared statements, the chain's tail.
     await Promise.all(writers.map((w) => w.append(entry('warm-up'))));
-    const { result, cpu } = await measureCpu({ postgres: postgresPids }, () =>
+    const { result, cpu } = await measureCpu({ postgres: o.postgres }, () =>
       appendConcurrently(writers, o.connections, o.durationS),
     );
     const [rows] = await dbs[0]!.query<{ n: string }>('SELECT count(*)::text AS n FROM audit_log');

@@ -1,7 +1,8 @@
 // End-to-end ePRO bulk import on PostgreSQL: NDJSON upload through patient-api into
 // patient-rpc, until the job is done. Lines/s and each service's peak RSS (VmHWM), CPU and
 // sampled heap/external memory. Used by bench/import.ts and `npm run bench`.
-import { readFileSync, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { Transform } from 'node:stream';
 import pg from 'pg';
 import { generateFile, upload } from '../../tests/integration/importSupport.ts';
 import {
@@ -16,10 +17,25 @@ import { metricValue, sampleValue, scrape } from '../../tests/support/metrics.ts
 import { createTestKeys } from '../../tests/support/tokens.ts';
 import { cpuSeconds } from './cpu.ts';
 
-const vmHwmMb = (pid: number | undefined): number => {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+const statusMb = (pid: number | undefined, field: 'VmHWM' | 'VmRSS'): number => {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
 };
+const vmHwmMb = (pid: number | undefined) => statusMb(pid, 'VmHWM');
+
+/** One sample of the import's progress (every TIMELINE_MS from the start of the upload). */
+export interface ImportSample {
+  /** Seconds since the upload started. */
+  t: number;
+  /** Lines sent so far (read from the file into the upload), and processed by the job. */
+  uploadedLines: number;
+  processedLines: number;
+  /** Current RSS (VmRSS) of each service, MB. */
+  rpcRssMb: number;
+  apiRssMb: number;
+}
+
+const TIMELINE_MS = 500;
 
 /** Live V8 heap (MB) of a service after the job, from its /metrics: what is actually retained. */
 const heapUsedMb = async (adminPort: number) =>
@@ -47,6 +63,8 @@ export interface ImportResult {
   countsExact: boolean;
   /** Peaks of each service's V8 heap (total) and external memory (Buffers), MB, sampled every 250 ms. */
   memory: Record<string, { heapTotalMb: number; externalMb: number }>;
+  /** Progress and RSS over time, every 0.5 s. */
+  timeline: ImportSample[];
 }
 
 /** Samples the services' memory gauges from /metrics until stopped; returns the peaks. */
@@ -106,6 +124,7 @@ export async function runImportScenario(o: ImportScenarioOptions): Promise<Impor
   });
   let api: ServiceProcess | undefined;
   const db = new pg.Client({ connectionString: url });
+  let timer: NodeJS.Timeout | undefined;
   try {
     api = await startService('patient-api', {
       nodeArgs: flags ?? chartHeapFlags('patient-api'),
@@ -127,8 +146,30 @@ export async function runImportScenario(o: ImportScenarioOptions): Promise<Impor
     const apiIdlePeakRssMb = vmHwmMb(api.child.pid);
     const base = `http://127.0.0.1:${api.ports.http}`;
     const sampling = sampleMemory({ rpc: rpc.ports.admin, api: api.ports.admin });
+    // Lines as they leave the file for the upload (a line counts once its newline is read).
+    let uploadedLines = 0;
+    let processedLines = 0;
+    const counting = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) uploadedLines++;
+        done(null, chunk);
+      },
+    });
+    const timeline: ImportSample[] = [];
     const t0 = performance.now();
-    const res = await upload(base, token, { file });
+    const rpcPid = rpc.child.pid;
+    const apiPid = api.child.pid;
+    const sampleTimeline = () =>
+      timeline.push({
+        t: round((performance.now() - t0) / 1000),
+        uploadedLines,
+        processedLines,
+        rpcRssMb: statusMb(rpcPid, 'VmRSS'),
+        apiRssMb: statusMb(apiPid, 'VmRSS'),
+      });
+    sampleTimeline();
+    timer = setInterval(sampleTimeline, TIMELINE_MS);
+    const res = await upload(base, token, createReadStream(file, { highWaterMark: 64 * 1024 }).pipe(counting));
     if (res.status !== 202) throw new Error(`upload failed: ${res.status} ${JSON.stringify(res.body)}`);
     const uploadSeconds = (performance.now() - t0) / 1000;
     const uploadPeaks = { rpc: vmHwmMb(rpc.child.pid), api: vmHwmMb(api.child.pid) };
@@ -136,15 +177,20 @@ export async function runImportScenario(o: ImportScenarioOptions): Promise<Impor
     for (let i = 0; i < 36_000; i++) {
       const r = await fetch(`${base}/api/v1/epro/imports/${res.body.id}`, {
         headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(10_000),
       });
       job = await r.json();
+      processedLines = Number(job.linesProcessed ?? 0);
       if (['done', 'failed', 'aborted'].includes(job.state)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const totalSeconds = (performance.now() - t0) / 1000;
+    clearInterval(timer);
+    sampleTimeline();
     const memory = await sampling.stop();
     return {
       memory,
+      timeline,
       lines,
       bytes: statSync(file).size,
       uploadSeconds: round(uploadSeconds),
@@ -168,6 +214,7 @@ export async function runImportScenario(o: ImportScenarioOptions): Promise<Impor
         job.duplicate === expected.duplicate,
     };
   } finally {
+    clearInterval(timer);
     await db.end().catch(() => {});
     await api?.stop();
     await rpc.stop();

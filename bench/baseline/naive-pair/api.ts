@@ -15,9 +15,11 @@ const proto = grpc.loadPackageDefinition(definition) as any;
 const client = new proto.patient.v1.PatientService(process.argv[3], grpc.credentials.createInsecure());
 
 const app = express();
-app.get('/api/v1/patients', (_req, res) => {
-  client.ListPatients({ pageSize: 0 }, (error: any, page: any) =>
-    error ? res.status(500).json({ error: error.message }) : res.json(page),
+app.get('/api/v1/patients', (req, res) => {
+  const query = req.query as { limit?: string; pageToken?: string };
+  client.ListPatients(
+    { pageSize: Number(query.limit ?? 0), pageToken: query.pageToken ?? '' },
+    (error: any, page: any) => (error ? res.status(500).json({ error: error.message }) : res.json(page)),
   );
 });
 app.get('/api/v1/patients/:id', (req, res) => {

@@ -13,6 +13,7 @@ const definition = protoLoader.loadSync('patient/v1/patient.proto', {
 });
 const proto = grpc.loadPackageDefinition(definition) as any;
 const patients = new Map<string, object>();
+const list: object[] = [];
 for (let i = 0; i < Number(process.argv[3] ?? 1000); i++) {
   const id = randomUUID();
   patients.set(id, {
@@ -26,6 +27,7 @@ for (let i = 0; i < Number(process.argv[3] ?? 1000); i++) {
     sex: 'unknown',
     createdAt: new Date().toISOString(),
   });
+  list.push(patients.get(id)!);
 }
 const server = new grpc.Server();
 server.addService(proto.patient.v1.PatientService.service, {
@@ -34,8 +36,12 @@ server.addService(proto.patient.v1.PatientService.service, {
     if (!patient) return callback({ code: grpc.status.NOT_FOUND, details: 'not found' });
     callback(null, patient);
   },
-  ListPatients(_call: any, callback: any) {
-    callback(null, { patients: [...patients.values()], nextPageToken: '' });
+  // pageSize 0: every patient at once; otherwise a page from the offset in pageToken.
+  ListPatients(call: any, callback: any) {
+    const size = Number(call.request.pageSize) || list.length;
+    const offset = Number(call.request.pageToken) || 0;
+    const end = Math.min(list.length, offset + size);
+    callback(null, { patients: list.slice(offset, end), nextPageToken: end < list.length ? String(end) : '' });
   },
 });
 server.bindAsync(`127.0.0.1:${process.argv[2] ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, port) => {
