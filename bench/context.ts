@@ -32,6 +32,8 @@ export interface BenchArgs {
   only: string[] | undefined;
   /** Where the results file goes. */
   out: string;
+  /** Regenerate docs/performance.md's tables and docs/img/bench/*.svg from this run. */
+  docs: boolean;
   /** patient-api's load shedder in the systems (its default: on; --no-shedding to compare). */
   shedding: boolean;
 }

@@ -2,16 +2,21 @@
 // same run, alternating, several rounds, medians — so the figures are ratios that hold
 // on a noisy shared machine. Each scenario is a module in bench/scenarios/; this parses
 // the arguments, builds the shared context, runs the scenarios asked for in order, prints
-// the table and writes <out>/bench-<time>.json (bench/report.ts).
+// the table and writes <out>/bench-<time>.json (bench/report.ts). A full run then
+// regenerates docs/performance.md's tables (bench/docs.ts) and docs/img/bench/*.svg
+// (bench/plots.ts) from its results.
 //
 //   npm run bench                              full run (~20 minutes)
 //   npm run bench -- --quick                   one short round of each scenario (CI smoke; not asserted)
 //   npm run bench -- --only read,read-cold     some scenarios (and the ones they need, e.g. capacity)
-//   options: --rounds N --duration S --connections N --sweep 8,16,… --out DIR --no-shedding
+//   options: --rounds N --duration S --connections N --sweep 8,16,… --out DIR --no-docs --no-shedding
 import { loadavg } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ROOT } from '../tests/support/services.ts';
 import { createContext, type BenchArgs, type BenchContext } from './context.ts';
+import { updateDocs } from './docs.ts';
+import { writePlots } from './plots.ts';
 import {
   DEFINITIONS,
   figures,
@@ -37,6 +42,7 @@ const { values } = parseArgs({
     sweep: { type: 'string' },
     only: { type: 'string' },
     out: { type: 'string' },
+    docs: { type: 'boolean' },
     shedding: { type: 'boolean', default: true },
   },
 });
@@ -61,6 +67,8 @@ const args: BenchArgs = {
     .map((s) => Math.round(positive('sweep', s))),
   only,
   out,
+  // Only a full run of every scenario into bench/results rewrites the docs; --quick never does.
+  docs: !values.quick && (values.docs ?? (!only && out === RESULTS_DIR)),
   shedding: values.shedding,
 };
 const scenarios = selectScenarios(only);
@@ -111,6 +119,13 @@ async function main(): Promise<void> {
     printReport(results, SCENARIOS);
     const file = writeResults(results, args.out);
     process.stdout.write(`\nwritten: ${file}\n`);
+    if (args.docs) {
+      updateDocs(results, file);
+      const svgs = await writePlots(results, join(ROOT, 'docs', 'img', 'bench'));
+      process.stdout.write(
+        `docs: docs/performance.md tables and ${svgs.length} plots in docs/img/bench/ regenerated\n`,
+      );
+    }
   } catch (error) {
     process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
     await ctx?.close('SIGKILL').catch(() => {});
