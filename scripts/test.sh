@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make test` and CI: system packages, build, lint, then every vitest project once with
-# a JSON report; ends with one line "N passed, N failed" and a non-zero exit on failure.
+# a JSON report, then the benchmark smoke; ends with one line "N passed, N failed" and a
+# non-zero exit on failure.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -27,5 +28,19 @@ rm -rf .data/service-logs
 # A hung run must not eat the CI budget.
 timeout --kill-after=30s 45m npm exec -- vitest run --coverage --reporter=default --reporter=json --outputFile.json="$report"
 status=$?
-npm exec -- node scripts/test-summary.ts "$report" "$containers" "$status" || status=1
+
+# Benchmark smoke: `npm run bench -- --quick` into .data/bench (not docs/, not bench/results/),
+# checked to complete and to write a results file with every scenario; not asserted on speed.
+# After the suites, so its processes' logs are not in the ones tests/logs scans. It counts as
+# one test in the summary, added to the container tier's counts.
+bench_counts=.data/bench-smoke.counts
+if timeout --kill-after=30s 15m npm exec -- node bench/smoke.ts --out .data/bench; then
+  echo "1,0" > "$bench_counts"
+else
+  echo "0,1" > "$bench_counts"
+fi
+extra=.data/test-extra.counts
+cat "$containers" "$bench_counts" 2>/dev/null | awk -F, '{p += $1; f += $2} END {print p + 0 "," f + 0}' > "$extra"
+
+npm exec -- node scripts/test-summary.ts "$report" "$extra" "$status" || status=1
 exit $status
