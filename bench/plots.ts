@@ -183,7 +183,7 @@ export function rolloutSpec(r: BenchResults): vl.TopLevelSpec | undefined {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: `Rolling update of both Deployments under load (${rollout.sent} requests, ${rollout.failed} failed)`,
-      subtitle: `${subtitle(r)}; shaded: the rollout`,
+      subtitle: `${subtitle(r)}; shaded: the rollout; pods: ready (in the endpoints) and running (starting and terminating too)`,
     },
     config: CONFIG,
     vconcat: [
@@ -225,56 +225,50 @@ export function rolloutSpec(r: BenchResults): vl.TopLevelSpec | undefined {
           },
         ],
       },
-      {
+      ...(['patient-api', 'patient-rpc'] as const).map((workload, i) => ({
         width,
-        height: 90,
+        height: 70,
         layer: [
           band,
           {
             data: {
               values: (rollout.readyChanges ?? []).flatMap((c) => [
-                { t: c.t, workload: 'patient-api', ready: c.api },
-                { t: c.t, workload: 'patient-rpc', ready: c.rpc },
+                { t: c.t, pods: 'ready', n: workload === 'patient-api' ? c.api : c.rpc },
+                { t: c.t, pods: 'running', n: workload === 'patient-api' ? c.apiRunning : c.rpcRunning },
               ]),
             },
-            mark: { type: 'line', interpolate: 'step-after' },
+            mark: { type: 'line' as const, interpolate: 'step-after' as const },
             encoding: {
-              x,
+              x: i === 0 ? { ...x, title: null } : x,
               y: {
-                field: 'ready',
-                type: 'quantitative',
-                title: 'ready pods',
+                field: 'n',
+                type: 'quantitative' as const,
+                title: `${workload} pods`,
                 axis: { tickMinStep: 1 },
                 scale: { zero: true },
               },
               color: {
-                field: 'workload',
-                type: 'nominal',
-                scale: { domain: ['patient-api', 'patient-rpc'], range: ['#2ca02c', '#8c564b'] },
+                field: 'pods',
+                type: 'nominal' as const,
+                scale: { domain: ['ready', 'running'], range: ['#2ca02c', '#8c564b'] },
                 title: null,
               },
               strokeDash: {
-                field: 'workload',
-                type: 'nominal',
+                field: 'pods',
+                type: 'nominal' as const,
                 scale: {
-                  domain: ['patient-api', 'patient-rpc'],
+                  domain: ['ready', 'running'],
                   range: [
                     [1, 0],
-                    [6, 4],
+                    [5, 3],
                   ],
                 },
-                legend: null,
-              },
-              strokeWidth: {
-                field: 'workload',
-                type: 'ordinal',
-                scale: { domain: ['patient-api', 'patient-rpc'], range: [3.5, 1.5] },
                 legend: null,
               },
             },
           },
         ],
-      },
+      })),
     ],
     resolve: { scale: { color: 'independent', strokeDash: 'independent' } },
   };
@@ -293,7 +287,8 @@ export function importSpec(r: BenchResults): vl.TopLevelSpec | undefined {
         { size, t: p.t, service: 'patient-rpc', mb: p.rpcRssMb },
         { size, t: p.t, service: 'patient-api', mb: p.apiRssMb },
       );
-      const prev = s.timeline[i - 1];
+      // Over the last 2 s (4 samples): a 0.5 s step shows the batching more than the rate.
+      const prev = s.timeline[Math.max(0, i - 4)];
       if (!prev || p.t <= prev.t) return;
       const dt = p.t - prev.t;
       rate.push(
@@ -315,10 +310,10 @@ export function importSpec(r: BenchResults): vl.TopLevelSpec | undefined {
           width: 300,
           height: 150,
           data: { values: rate.filter((p) => p.size === size) },
-          mark: { type: 'line', interpolate: 'step-before' },
+          mark: { type: 'line' },
           encoding: {
             x: { ...x, title: null },
-            y: { field: 'perS', type: 'quantitative', title: 'lines/s' },
+            y: { field: 'perS', type: 'quantitative', title: 'lines/s (over 2 s)' },
             color: {
               field: 'series',
               type: 'nominal',

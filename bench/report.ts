@@ -102,12 +102,13 @@ export function gitInfo() {
       return undefined;
     }
   };
-  const status = git('status', '--porcelain', '--untracked-files=no');
+  // Changes to the docs do not change what is measured.
+  const status = git('status', '--porcelain', '--untracked-files=no', '--', '.', ':!docs');
   return {
     commit: git('rev-parse', 'HEAD') ?? 'unknown',
     branch: git('rev-parse', '--abbrev-ref', 'HEAD') ?? 'unknown',
     subject: git('log', '-1', '--format=%s') ?? '',
-    /** Tracked files changed since the commit (the build measured may differ from it). */
+    /** Tracked files outside docs/ changed since the commit (what was measured may differ from it). */
     dirty: status === undefined ? null : status.length > 0,
   };
 }

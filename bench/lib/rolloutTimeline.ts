@@ -36,8 +36,20 @@ export interface RolloutTimeline extends Omit<RolloutOutcome, 'failures'> {
   rolloutStartS: number;
   rolloutEndS: number;
   perSecond: RolloutSecond[];
-  /** Ready pods (ready, not terminating) each time the count changed, sampled every 100 ms; t in s. */
-  readyChanges: Array<{ t: number; api: number; rpc: number }>;
+  /**
+   * Pods each time a count changed, sampled every 100 ms (t in s): ready ones (ready, not
+   * terminating: what the endpoints list) and running ones (started and not exited: starting
+   * and terminating pods included).
+   */
+  readyChanges: PodCounts[];
+}
+
+export interface PodCounts {
+  t: number;
+  api: number;
+  rpc: number;
+  apiRunning: number;
+  rpcRunning: number;
 }
 
 const READY_SAMPLE_MS = 100;
@@ -75,14 +87,17 @@ export async function runRolloutTimeline(options: RolloutScenarioOptions): Promi
     const load = startLoad({ ...target, connections });
     const fresh = startLoad({ ...target, connections: Math.max(1, Math.round(connections / 4)), keepAlive: false });
     // Readiness as the EndpointSlice controller sees it: ready, not terminating, not exited.
-    const ready: Array<{ at: number; api: number; rpc: number }> = [];
+    const ready: Array<{ at: number; api: number; rpc: number; apiRunning: number; rpcRunning: number }> = [];
     const count = (pods: typeof cluster.pods.api) =>
       pods.filter((p) => p.ready && !p.terminating && p.exitedAt === undefined).length;
+    const running = (pods: typeof cluster.pods.api) => pods.filter((p) => p.exitedAt === undefined).length;
     const sample = () =>
       ready.push({
         at: performance.now() - load.startedAt,
         api: count(cluster.pods.api),
         rpc: count(cluster.pods.rpc),
+        apiRunning: running(cluster.pods.api),
+        rpcRunning: running(cluster.pods.rpc),
       });
     sample();
     sampler = setInterval(sample, READY_SAMPLE_MS);
@@ -130,10 +145,18 @@ export async function runRolloutTimeline(options: RolloutScenarioOptions): Promi
       rolloutEndS: rolloutEnd / 1000,
       perSecond: perSecond(samples, ready),
       readyChanges: ready
-        .filter(
-          (r, i) => i === 0 || i === ready.length - 1 || r.api !== ready[i - 1]!.api || r.rpc !== ready[i - 1]!.rpc,
-        )
-        .map((r) => ({ t: Math.round(r.at) / 1000, api: r.api, rpc: r.rpc })),
+        .filter((r, i) => {
+          const prev = ready[i - 1];
+          return (
+            !prev ||
+            i === ready.length - 1 ||
+            r.api !== prev.api ||
+            r.rpc !== prev.rpc ||
+            r.apiRunning !== prev.apiRunning ||
+            r.rpcRunning !== prev.rpcRunning
+          );
+        })
+        .map(({ at, ...counts }) => ({ t: Math.round(at) / 1000, ...counts })),
     };
   } finally {
     clearInterval(sampler);

@@ -3,7 +3,7 @@
 // propagation scaled alike), with a per-second timeline: requests, failures, p99, ready pods.
 import { createDatabase } from '../../tests/support/services.ts';
 import type { BenchContext, Scenario } from '../context.ts';
-import { runRolloutTimeline, type RolloutSecond } from '../lib/rolloutTimeline.ts';
+import { runRolloutTimeline, type PodCounts, type RolloutSecond } from '../lib/rolloutTimeline.ts';
 import { fmt } from '../report.ts';
 
 export interface RolloutResult {
@@ -23,7 +23,7 @@ export interface RolloutResult {
   rolloutStartS: number;
   rolloutEndS: number;
   perSecond: RolloutSecond[];
-  readyChanges: Array<{ t: number; api: number; rpc: number }>;
+  readyChanges: PodCounts[];
 }
 
 export const rolloutScenario: Scenario<RolloutResult> = {
