@@ -17,7 +17,15 @@ import { parseArgs } from 'node:util';
 import { ROOT } from '../tests/support/services.ts';
 import type { AuditResult } from './lib/auditScenario.ts';
 import type { ReadFigures } from './lib/reads.ts';
-import { fmt, latestFullResultsFile, readResults, type BenchResults, type Figure } from './report.ts';
+import {
+  figures,
+  fmt,
+  latestFullResultsFile,
+  readResults,
+  targetText,
+  type BenchResults,
+  type Figure,
+} from './report.ts';
 import type { BreakerResult } from './scenarios/breaker.ts';
 import type { CapacityResult } from './scenarios/capacity.ts';
 import type { ConnectionsResult } from './scenarios/connections.ts';
@@ -53,19 +61,23 @@ function figureValue(f: Figure): string {
 
 /** Each table by marker name; undefined when the run has no data for it. */
 export const TABLES: Record<string, (r: BenchResults) => string | undefined> = {
-  figures: (r) =>
-    r.figures.length
+  // Computed again from the scenarios' results, so a change in how a figure is worded or
+  // derived reaches the docs without a new run.
+  figures: (r) => {
+    const list = figures(r.scenarios);
+    return list.length
       ? table(
           ['Figure', 'Value', 'Target', 'Status', 'From'],
-          r.figures.map((f) => [
+          list.map((f) => [
             f.label,
             figureValue(f),
-            f.target ? `${f.target.op === '>=' ? '≥' : f.target.op === '<=' ? '≤' : '='} ${f.target.value}` : '',
+            targetText(f.target),
             f.met === undefined ? '' : f.met ? 'met' : 'missed',
             f.detail,
           ]),
         )
-      : undefined,
+      : undefined;
+  },
 
   'read-path': (r) => {
     const warm = result<ReadResult>(r, 'read');
@@ -91,8 +103,8 @@ export const TABLES: Record<string, (r: BenchResults) => string | undefined> = {
         'Ids',
         `2xx/s (${c} connections)`,
         'p99 ms (closed loop)',
-        'CPU µs per request',
-        'load generator µs',
+        'CPU µs per 2xx, by process',
+        'Load generator µs',
         'Failed',
       ],
       rows,
@@ -189,7 +201,7 @@ export const TABLES: Record<string, (r: BenchResults) => string | undefined> = {
     if (!mtls || !plain) return undefined;
     const us = (f: ReadFigures, k: string) => f.cpuPerRequestUs[k] ?? NaN;
     return table(
-      ['', '2xx/s', 'CPU per request, µs', 'New connection p50 / p99 ms'],
+      ['', '2xx/s', 'CPU µs per 2xx, by process', 'New connection p50 / p99 ms'],
       [
         [
           'system on PostgreSQL, tracing off, mTLS',

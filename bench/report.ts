@@ -172,7 +172,7 @@ export function figures(scenarios: Record<string, ScenarioRecord>): Figure[] {
       label: 'mTLS on / off, throughput (tracing off)',
       value: ratio(noTrace?.goodput, plain?.goodput),
       unit: 'ratio',
-      detail: `${fmt(noTrace?.goodput)} vs ${fmt(plain?.goodput)} ok/s; CPU ${fmt(noTrace?.cpuTotalUs)} vs ${fmt(plain?.cpuTotalUs)} µs/request`,
+      detail: `${fmt(noTrace?.goodput)} vs ${fmt(plain?.goodput)} ok/s; CPU ${fmt(noTrace?.cpuTotalUs)} vs ${fmt(plain?.cpuTotalUs)} µs per 2xx`,
     });
   }
 
@@ -245,7 +245,7 @@ export function figures(scenarios: Record<string, ScenarioRecord>): Figure[] {
         unit: 'ratio',
         latency: 'scheduled send',
         ...(target && { target }),
-        detail: `${fmt(v.scheduled.p99, 1)} / ${fmt(v.scheduled.p50, 1)} ms; ${v.late} sends late`,
+        detail: `${fmt(v.scheduled.p99, 1)} / ${fmt(v.scheduled.p50, 1)} ms; ${fmt(v.late)} sends late`,
       });
   }
 
@@ -258,7 +258,7 @@ export function figures(scenarios: Record<string, ScenarioRecord>): Figure[] {
       unit: 'ratio',
       latency: 'scheduled send',
       target: { op: '<=', value: 0.2 },
-      detail: `${fmt(breaker.open.scheduled.p99, 1)} / ${fmt(breaker.healthy.scheduled.p99, 1)} ms (service time ${fmt(breaker.open.service.p99, 1)} / ${fmt(breaker.healthy.service.p99, 1)} ms), alternated over ${breaker.rounds} round(s)`,
+      detail: `${fmt(breaker.open.scheduled.p99, 1)} / ${fmt(breaker.healthy.scheduled.p99, 1)} ms (service time ${fmt(breaker.open.service.p99, 1)} / ${fmt(breaker.healthy.service.p99, 1)} ms), alternated over ${breaker.rounds} round${breaker.rounds === 1 ? '' : 's'}`,
     });
 
   const overload = get<OverloadResult>('overload');
@@ -280,7 +280,7 @@ export function figures(scenarios: Record<string, ScenarioRecord>): Figure[] {
       value: overload.okScheduled.p99,
       unit: 'ms',
       latency: 'scheduled send',
-      detail: `service time p99 ${fmt(overload.okService.p99, 1)} ms; ${overload.late} sends late`,
+      detail: `service time p99 ${fmt(overload.okService.p99, 1)} ms; ${fmt(overload.late)} sends late`,
     });
   }
 
@@ -396,7 +396,8 @@ export function formatTable(rows: string[][]): string {
     .join('\n');
 }
 
-const targetText = (t: Figure['target']) => (t ? `${t.op === '=' ? '=' : t.op === '>=' ? '≥' : '≤'} ${t.value}` : '');
+export const targetText = (t: Figure['target']) =>
+  t ? `${t.op === '=' ? '=' : t.op === '>=' ? '≥' : '≤'} ${fmt(t.value, Number.isInteger(t.value) ? 0 : 1)}` : '';
 
 export function printReport(results: BenchResults, scenarios: Scenario[]): void {
   const rows: string[][] = [TABLE_HEADER];

@@ -94,5 +94,5 @@ export function readRows(targets: Record<string, ReadFigures>): string[][] {
 /** " (503 × 12, 404 × 1)": the answers other than 2xx by status. */
 export function failedStatuses(statuses: Record<string, number>): string {
   const other = Object.entries(statuses).filter(([code]) => !code.startsWith('2'));
-  return other.length ? ` (${other.map(([code, n]) => `${code} × ${n}`).join(', ')})` : '';
+  return other.length ? ` (${other.map(([code, n]) => `${code} × ${fmt(n)}`).join(', ')})` : '';
 }
