@@ -1,18 +1,13 @@
-// The rolling update of tests/lifecycle/harness/rolloutScenario.ts with a timeline: the
-// same steps on the same harness parts (Cluster, startLoad, the charts' workload specs),
-// plus, per second of the run, requests sent, failures, p99 and the pods that are ready.
-// The harness returns only summaries, and tests/ stays as it is, so the scenario is
-// assembled here from its exported pieces; its figures (sent, failed, steady and rollout
-// p50/p99, terminations) are computed as runRolloutScenario computes them.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { workloadSpec } from '../../tests/lifecycle/harness/chartSpec.ts';
-import { Cluster } from '../../tests/lifecycle/harness/Cluster.ts';
-import { LOAD_TEST_API_ENV, quantile, startLoad, type Sample } from '../../tests/lifecycle/harness/loadGenerator.ts';
-import type { RolloutOutcome, RolloutScenarioOptions } from '../../tests/lifecycle/harness/rolloutScenario.ts';
-import { request } from '../../tests/support/http.ts';
-import { createTestKeys } from '../../tests/support/tokens.ts';
+// The rolling update of tests/lifecycle/harness/rolloutScenario.ts with a timeline: per
+// second of the run, requests sent, failures, p99 and the pods that are ready, from the
+// scenario's own samples and a pod sampler it runs while its load does.
+import {
+  runRolloutScenario,
+  type RolloutOutcome,
+  type RolloutScenarioOptions,
+} from '../../tests/lifecycle/harness/rolloutScenario.ts';
+import { quantile, type Sample } from '../../tests/lifecycle/harness/loadGenerator.ts';
+import type { Cluster } from '../../tests/lifecycle/harness/Cluster.ts';
 
 /** One second of the run (t = seconds since the load started). */
 export interface RolloutSecond {
@@ -29,8 +24,7 @@ export interface RolloutSecond {
   minReadyRpc: number;
 }
 
-export interface RolloutTimeline extends Omit<RolloutOutcome, 'failures'> {
-  failures: Sample[];
+export interface RolloutTimeline extends Omit<RolloutOutcome, 'samples' | 'phases'> {
   /** Seconds since the load started. */
   steadyStartS: number;
   rolloutStartS: number;
@@ -55,45 +49,16 @@ export interface PodCounts {
 const READY_SAMPLE_MS = 100;
 
 export async function runRolloutTimeline(options: RolloutScenarioOptions): Promise<RolloutTimeline> {
-  const timeScale = options.timeScale ?? 0.4;
-  const propagationMs = options.propagationMs ?? 1500;
-  const connections = options.connections ?? 16;
-  const keys = await createTestKeys();
-  const token = await keys.token({ sub: 'dr-rollout', roles: ['clinician'] });
-  const rpc = workloadSpec('patient-rpc', options.values);
-  const api = workloadSpec('patient-api', options.values);
-  const cluster = new Cluster({
-    rpc,
-    api,
-    timeScale,
-    propagationMs,
-    dir: mkdtempSync(join(tmpdir(), 'pm-rollout-')),
-    databaseUrl: options.databaseUrl,
-    jwksFile: keys.jwksFile,
-    apiEnv: LOAD_TEST_API_ENV,
-  });
+  // Readiness as the EndpointSlice controller sees it: ready, not terminating, not exited.
+  const ready: Array<{ at: number; api: number; rpc: number; apiRunning: number; rpcRunning: number }> = [];
   let sampler: NodeJS.Timeout | undefined;
-  try {
-    await cluster.start();
-    const base = `http://${cluster.forwarder.host}:${cluster.forwarder.port}`;
-    const list = await request(`${base}/api/v1/patients?limit=1`, { token });
-    if (list.status !== 200) throw new Error(`cannot list patients: ${list.status} ${list.text}`);
-    const target = {
-      url: `${base}/api/v1/patients/${list.body.items[0].id}`,
-      headers: { authorization: `Bearer ${token}` },
-      durationMs: options.timeoutMs ?? 90_000,
-      maxRequests: 1_000_000,
-    };
-    const load = startLoad({ ...target, connections });
-    const fresh = startLoad({ ...target, connections: Math.max(1, Math.round(connections / 4)), keepAlive: false });
-    // Readiness as the EndpointSlice controller sees it: ready, not terminating, not exited.
-    const ready: Array<{ at: number; api: number; rpc: number; apiRunning: number; rpcRunning: number }> = [];
+  const observe = (cluster: Cluster, loadStartedAt: number) => {
     const count = (pods: typeof cluster.pods.api) =>
       pods.filter((p) => p.ready && !p.terminating && p.exitedAt === undefined).length;
     const running = (pods: typeof cluster.pods.api) => pods.filter((p) => p.exitedAt === undefined).length;
     const sample = () =>
       ready.push({
-        at: performance.now() - load.startedAt,
+        at: performance.now() - loadStartedAt,
         api: count(cluster.pods.api),
         rpc: count(cluster.pods.rpc),
         apiRunning: running(cluster.pods.api),
@@ -101,67 +66,38 @@ export async function runRolloutTimeline(options: RolloutScenarioOptions): Promi
       });
     sample();
     sampler = setInterval(sample, READY_SAMPLE_MS);
-    const warmup = 200;
-    await load.okCount(warmup);
-    const steadyStart = performance.now() - load.startedAt;
-    await load.okCount(warmup + (options.steadyRequests ?? 500));
-    const rolloutStart = performance.now() - load.startedAt;
-    await Promise.all([
-      cluster.rollout('rpc', options.timeoutMs ?? 60_000),
-      cluster.rollout('api', options.timeoutMs ?? 60_000),
-    ]);
-    const rolloutEnd = performance.now() - load.startedAt;
-    load.stop();
-    fresh.stop();
-    const [kept, opened] = await Promise.all([load.result, fresh.result]);
-    clearInterval(sampler);
-    sample();
-    const shift = fresh.startedAt - load.startedAt;
-    const samples = [...kept.samples, ...opened.samples.map((f) => ({ ...f, at: f.at + shift }))];
-    const failures = [...kept.failures, ...opened.failures.map((f) => ({ ...f, at: f.at + shift }))];
-    const steady = samples.filter((s) => s.at >= steadyStart && s.at < rolloutStart);
-    const during = samples.filter((s) => s.at >= rolloutStart && s.at < rolloutEnd);
-    return {
-      sent: kept.sent + opened.sent,
-      failed: kept.failed + opened.failed,
-      failures,
-      steady: { requests: steady.length, p50: quantile(steady, 0.5), p99: quantile(steady, 0.99) },
-      rollout: {
-        requests: during.length,
-        p50: quantile(during, 0.5),
-        p99: quantile(during, 0.99),
-        durationMs: rolloutEnd - rolloutStart,
-      },
-      terminations: cluster.terminations,
-      spec: {
-        preStopSeconds: api.preStopSeconds,
-        graceSeconds: api.terminationGracePeriodSeconds,
-        periodSeconds: api.readiness.periodSeconds,
-        timeScale,
-        propagationMs,
-      },
-      steadyStartS: steadyStart / 1000,
-      rolloutStartS: rolloutStart / 1000,
-      rolloutEndS: rolloutEnd / 1000,
-      perSecond: perSecond(samples, ready),
-      readyChanges: ready
-        .filter((r, i) => {
-          const prev = ready[i - 1];
-          return (
-            !prev ||
-            i === ready.length - 1 ||
-            r.api !== prev.api ||
-            r.rpc !== prev.rpc ||
-            r.apiRunning !== prev.apiRunning ||
-            r.rpcRunning !== prev.rpcRunning
-          );
-        })
-        .map(({ at, ...counts }) => ({ t: Math.round(at) / 1000, ...counts })),
+    return () => {
+      clearInterval(sampler);
+      sample();
     };
+  };
+  let outcome: RolloutOutcome;
+  try {
+    outcome = await runRolloutScenario({ ...options, observe });
   } finally {
     clearInterval(sampler);
-    await cluster.destroy();
   }
+  const { samples, phases, ...rest } = outcome;
+  return {
+    ...rest,
+    steadyStartS: phases.steadyStartMs / 1000,
+    rolloutStartS: phases.rolloutStartMs / 1000,
+    rolloutEndS: phases.rolloutEndMs / 1000,
+    perSecond: perSecond(samples, ready),
+    readyChanges: ready
+      .filter((r, i) => {
+        const prev = ready[i - 1];
+        return (
+          !prev ||
+          i === ready.length - 1 ||
+          r.api !== prev.api ||
+          r.rpc !== prev.rpc ||
+          r.apiRunning !== prev.apiRunning ||
+          r.rpcRunning !== prev.rpcRunning
+        );
+      })
+      .map(({ at, ...counts }) => ({ t: Math.round(at) / 1000, ...counts })),
+  };
 }
 
 function perSecond(samples: Sample[], ready: Array<{ at: number; api: number; rpc: number }>): RolloutSecond[] {

@@ -22,6 +22,11 @@ export interface RolloutScenarioOptions {
   /** Successful requests before the rollout starts (steady state). */
   steadyRequests?: number;
   timeoutMs?: number;
+  /**
+   * Called once the load has started (its start time, performance.now() ms); the function it
+   * returns is called once the load has ended. The benchmark samples the pods through it.
+   */
+  observe?: (cluster: Cluster, loadStartedAt: number) => () => void;
 }
 
 export interface RolloutOutcome {
@@ -31,6 +36,10 @@ export interface RolloutOutcome {
   steady: { requests: number; p50: number; p99: number };
   rollout: { requests: number; p50: number; p99: number; durationMs: number };
   terminations: Termination[];
+  /** Every request of both loads, `at` ms since the keep-alive load started. */
+  samples: Sample[];
+  /** When the steady state and the rollout began and the rollout ended, ms on the same clock. */
+  phases: { steadyStartMs: number; rolloutStartMs: number; rolloutEndMs: number };
   spec: {
     preStopSeconds: number;
     graceSeconds: number;
@@ -80,6 +89,7 @@ export async function runRolloutScenario(options: RolloutScenarioOptions): Promi
     // connection per request: only those test what kube-proxy does with new connections.
     const load = startLoad({ ...target, connections });
     const fresh = startLoad({ ...target, connections: Math.max(1, Math.round(connections / 4)), keepAlive: false });
+    const stopObserving = options.observe?.(cluster, load.startedAt);
     // Warm-up (connections, JIT, caches) is left out of the steady-state figures.
     const warmup = 200;
     await load.okCount(warmup);
@@ -94,6 +104,7 @@ export async function runRolloutScenario(options: RolloutScenarioOptions): Promi
     load.stop();
     fresh.stop();
     const [kept, opened] = await Promise.all([load.result, fresh.result]);
+    stopObserving?.();
     const shift = fresh.startedAt - load.startedAt;
     const result = {
       sent: kept.sent + opened.sent,
@@ -115,6 +126,8 @@ export async function runRolloutScenario(options: RolloutScenarioOptions): Promi
         durationMs: rolloutEnd - rolloutStart,
       },
       terminations: cluster.terminations,
+      samples: result.samples,
+      phases: { steadyStartMs: steadyStart, rolloutStartMs: rolloutStart, rolloutEndMs: rolloutEnd },
       spec: {
         preStopSeconds: api.preStopSeconds,
         graceSeconds: api.terminationGracePeriodSeconds,
