@@ -29,7 +29,7 @@ import { authenticationGate } from './grpc/interceptors/authenticationGate.js';
 import { countArrivals } from './grpc/interceptors/countArrivals.js';
 import { recordRpcMetrics } from './grpc/interceptors/recordRpcMetrics.js';
 import { createRpcServer, type CallPath, type RpcServer } from './server.js';
-import { testLogger } from './testing/testLogger.js';
+import { recordingLogger } from '@patient-mesh/runtime/testing';
 
 const PATIENT = '01938c2e-7b1a-7c3d-8e4f-5a6b7c8d9e0f';
 const proto = loadPatientProto();
@@ -56,7 +56,7 @@ afterEach(() => {
 
 async function start(opts: { callPath?: Partial<CallPath>; faults?: Partial<FaultSettings>; enabled?: boolean } = {}) {
   const registry = new Registry();
-  const log = testLogger();
+  const log = recordingLogger();
   const records: AuditEntry[] = [];
   const appended: Array<() => void> = [];
   const audit = {

@@ -8,7 +8,7 @@ import { Conflict } from '../domain/errors/Conflict.js';
 import { InvalidInput } from '../domain/errors/InvalidInput.js';
 import { NotFound } from '../domain/errors/NotFound.js';
 import { StoreFailure } from '../store/StoreFailure.js';
-import { testLogger } from '../testing/testLogger.js';
+import { recordingLogger } from '@patient-mesh/runtime/testing';
 import { auditedClientStream, auditedUnary, type AuditedMethod, type CallContext } from './auditedCall.js';
 import { CallRejected } from './CallRejected.js';
 import type { Verdict } from './interceptors/authenticationGate.js';
@@ -42,7 +42,7 @@ function fakeCall<T extends object>(base: T, deadline: Deadline = Infinity): T &
 /** One wrapped method, an in-process audit sink and a logger to read. */
 function setup(verdict: Verdict | undefined, opts: { auditFails?: unknown } = {}) {
   const records: AuditEntry[] = [];
-  const log = testLogger();
+  const log = recordingLogger();
   const audit = {
     append: async (entry: AuditEntry) => {
       if (opts.auditFails) throw opts.auditFails;

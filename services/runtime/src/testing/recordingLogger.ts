@@ -1,5 +1,5 @@
 // A real pino logger whose records a unit test can wait for (no sleeps: each wait resolves
-// on the record itself).
+// on the record itself). Services' tests import it as `@patient-mesh/runtime/testing`.
 import { Writable } from 'node:stream';
 import { createLogger, type Logger } from '../logger.js';
 
@@ -14,6 +14,8 @@ export interface RecordingLogger {
   records: LogRecord[];
   /** The next record from now on with this message. */
   next(msg: string): Promise<LogRecord>;
+  /** The first record with this message, logged already or from now on. */
+  find(msg: string): Promise<LogRecord>;
 }
 
 export function recordingLogger(): RecordingLogger {
@@ -37,5 +39,9 @@ export function recordingLogger(): RecordingLogger {
     logger: createLogger({ level: 'debug' }, { name: 'test', destination }),
     records,
     next: (msg) => new Promise((resolve) => waiters.add({ msg, resolve })),
+    find: (msg) => {
+      const found = records.find((r) => r.msg === msg);
+      return found ? Promise.resolve(found) : new Promise((resolve) => waiters.add({ msg, resolve }));
+    },
   };
 }
